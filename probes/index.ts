@@ -1,0 +1,15 @@
+import type { ProbeDefinition } from '../src/core/probe.js';
+import type { ProbeType } from '../src/core/types.js';
+
+/**
+ * Every probe type, one line each. Adding a type = one file in probes/ and one
+ * line here. (Typed Partial while the types arrive; see PROBE_TYPES.)
+ */
+export const probeDefinitions: Partial<Record<ProbeType, ProbeDefinition>> = {
+};
+
+export function definitionFor(type: ProbeType): ProbeDefinition {
+  const definition = probeDefinitions[type];
+  if (definition === undefined) throw new Error(`probe type ${type} is not available`);
+  return definition;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs (Debian, as root):
+# real PostgreSQL, Redis and NATS servers for probe tests, Prometheus (promtool
+# and the server) for alert-rule tests, Chromium for the status-page test,
+# openssl for test certificates. Idempotent: skips what is already there.
+set -euo pipefail
+
+packages=(postgresql redis-server nats-server prometheus chromium openssl iproute2 procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-deps: missing ${missing[*]}; run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian packages start their own system services on install; the tests
+# start private servers on free ports instead, so stop those to free memory
+# and the default ports (a no-op without systemd).
+for svc in postgresql redis-server nats-server prometheus; do
+  (service "$svc" stop >/dev/null 2>&1 || true)
+done
+echo "install-test-deps: ok"
