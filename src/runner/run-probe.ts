@@ -1,0 +1,232 @@
+import { performance } from 'node:perf_hooks';
+import { formatDuration } from '../core/duration.js';
+import { ProbeError, type ClassifiedError } from '../core/errors.js';
+import type { Probe, ProbeDefinition } from '../core/probe.js';
+import { collectSecrets, redactText } from '../core/redact.js';
+import type { ProbeSettings } from '../core/settings.js';
+import { worstStatus } from '../core/status.js';
+import { describeBreach, evaluateThreshold, type ThresholdBreach } from '../core/thresholds.js';
+import type { CheckReport, Observation, ProbeResult, Reason, Status } from '../core/types.js';
+import { classifyError } from './classify-error.js';
+import { genericHint } from './hints.js';
+
+export interface RunOptions {
+  /** Aborts the run early (scheduler stop). The result then says so, with reason `timeout`. */
+  signal?: AbortSignal;
+  /** Wall clock for startedAt/finishedAt (epoch ms). Durations always use performance.now. */
+  now?: () => number;
+  /** Known secret values to scrub, beyond those found in the probe's own options. */
+  secrets?: readonly string[];
+}
+
+const MAX_MESSAGE = 300;
+
+/** Why the runner itself ended a run: the check never got the chance to say. */
+class RunnerStop extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunnerStop';
+  }
+}
+
+/** Where a stack trace starts when a library pasted one into a message. */
+const STACK_FRAME = /\n\s*at\s/;
+
+/** One line, no secrets, no stack frames, bounded length. */
+function cleanLine(text: string, secrets: readonly string[]): string {
+  const withoutStack = text.split(STACK_FRAME)[0] ?? text;
+  const line = redactText(withoutStack.replace(/\s+/g, ' ').trim(), secrets);
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
+}
+
+function classify(definition: ProbeDefinition, error: unknown): ClassifiedError & { hint?: string } {
+  if (error instanceof ProbeError) {
+    return { reason: error.reason, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+  }
+  if (error instanceof RunnerStop) return { reason: 'timeout', message: error.message };
+  let specific: ClassifiedError | undefined;
+  try {
+    specific = definition.classifyError?.(error);
+  } catch {
+    // A buggy classifier must not turn a failed run into a crashed runner.
+    specific = undefined;
+  }
+  const generic = classifyError(error);
+  if (specific === undefined) return generic;
+  return { ...specific, message: specific.message.trim() === '' ? generic.message : specific.message };
+}
+
+function hintFor(definition: ProbeDefinition, reason: Reason, given?: string): string {
+  return given ?? definition.hints.reasons[reason] ?? genericHint(reason);
+}
+
+interface Finding {
+  status: Status;
+  reason: Reason;
+  message: string;
+  hint: string;
+}
+
+function redactValue(value: Observation['value'], secrets: readonly string[]): Observation['value'] {
+  if (typeof value === 'string') return redactText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => redactText(v, secrets));
+  return value;
+}
+
+/** Applies thresholds to each observation; collects what made the run non-pass. */
+function judge(
+  definition: ProbeDefinition,
+  settings: ProbeSettings,
+  report: CheckReport,
+  secrets: readonly string[],
+): { observations: Observation[]; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const observations = report.observations.map((observation): Observation => {
+    const spec = definition.measurements[observation.measurement];
+    const verdict = evaluateThreshold(
+      observation.measurement,
+      observation.value,
+      { warn: settings.warn[observation.measurement], fail: settings.fail[observation.measurement] },
+      { worse: spec?.worse, unit: observation.unit ?? spec?.unit },
+    );
+    const status = worstStatus([observation.status, verdict.status]);
+    const copy: Observation = {
+      measurement: observation.measurement,
+      value: redactValue(observation.value, secrets),
+      status,
+    };
+    const unit = observation.unit ?? spec?.unit;
+    if (unit !== undefined) copy.unit = unit;
+    if (status === 'pass') return copy;
+    // The threshold breach explains the status when it is the worse of the two.
+    const breach: ThresholdBreach | undefined = verdict.status === status ? verdict.breach : undefined;
+    const output =
+      breach !== undefined
+        ? describeBreach(breach)
+        : cleanLine(observation.output ?? `${observation.measurement} is ${String(observation.value)}`, secrets);
+    copy.output = output;
+    findings.push({
+      status,
+      reason: 'threshold',
+      message: output,
+      hint:
+        definition.hints.measurements?.[observation.measurement] ??
+        definition.hints.reasons.threshold ??
+        genericHint('threshold'),
+    });
+    return copy;
+  });
+  for (const warning of report.warnings ?? []) {
+    findings.push({
+      status: 'warn',
+      reason: warning.reason,
+      message: cleanLine(warning.message, secrets),
+      hint: cleanLine(hintFor(definition, warning.reason, warning.hint), secrets),
+    });
+  }
+  return { observations, findings };
+}
+
+function cleanInfo(
+  info: NonNullable<CheckReport['info']>,
+  secrets: readonly string[],
+): NonNullable<ProbeResult['info']> {
+  const out: NonNullable<ProbeResult['info']> = {};
+  for (const [key, value] of Object.entries(info)) out[key] = typeof value === 'string' ? redactText(value, secrets) : value;
+  return out;
+}
+
+/** Runs the check, bounded by the timeout and the caller's signal. Rejects with what ended it. */
+async function bounded(probe: Probe, settings: ProbeSettings, outer: AbortSignal | undefined): Promise<CheckReport> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let onOuterAbort: (() => void) | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    const stop = (message: string): void => {
+      const error = new RunnerStop(message);
+      // Reject first, so the race settles on our reason even when the check
+      // rejects synchronously from its abort listener.
+      reject(error);
+      controller.abort(error);
+    };
+    timer = setTimeout(() => stop(`no answer within ${formatDuration(settings.timeoutMs)}`), settings.timeoutMs);
+    if (outer !== undefined) {
+      onOuterAbort = () => stop('run aborted before an answer (vitals is stopping)');
+      if (outer.aborted) onOuterAbort();
+      else outer.addEventListener('abort', onOuterAbort, { once: true });
+    }
+  });
+  // A check may also throw synchronously; treat that like a rejection.
+  const check = (async () => probe.check(controller.signal))();
+  // Whichever loses the race must not surface as an unhandled rejection.
+  check.catch(() => undefined);
+  deadline.catch(() => undefined);
+  try {
+    return await Promise.race([check, deadline]);
+  } finally {
+    clearTimeout(timer);
+    if (onOuterAbort !== undefined) outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/**
+ * One run of one probe: timeout, timing, error → reason/message/hint,
+ * thresholds → status. Never throws and never rejects.
+ */
+export async function runProbe(
+  definition: ProbeDefinition,
+  probe: Probe,
+  settings: ProbeSettings,
+  options: RunOptions = {},
+): Promise<ProbeResult> {
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const started = performance.now();
+  const secrets = [...(options.secrets ?? []), ...collectSecrets(settings.options)];
+  const timing = (): Pick<ProbeResult, 'durationMs' | 'startedAt' | 'finishedAt'> => ({
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    startedAt,
+    finishedAt: now(),
+  });
+
+  let report: CheckReport;
+  try {
+    report = await bounded(probe, settings, options.signal);
+  } catch (error) {
+    const classified = classify(definition, error);
+    return {
+      status: 'fail',
+      reason: classified.reason,
+      message: cleanLine(classified.message, secrets) || classified.reason,
+      hint: cleanLine(hintFor(definition, classified.reason, classified.hint), secrets),
+      ...timing(),
+      observations: [],
+    };
+  }
+
+  try {
+    const { observations, findings } = judge(definition, settings, report, secrets);
+    const status = worstStatus(findings.map((f) => f.status));
+    const result: ProbeResult = { status, ...timing(), observations };
+    if (status !== 'pass') {
+      const worst = findings.filter((f) => f.status === status);
+      const first = worst[0] as Finding; // non-pass status implies at least one finding at that level
+      result.reason = first.reason;
+      result.message = cleanLine(worst.map((f) => f.message).join('; '), secrets);
+      result.hint = first.hint;
+    }
+    if (report.info !== undefined) result.info = cleanInfo(report.info, secrets);
+    if (report.certExpiry !== undefined) result.certExpiry = report.certExpiry;
+    return result;
+  } catch (error) {
+    // A malformed report (not an object, observations missing) is the probe's bug.
+    return {
+      status: 'fail',
+      reason: 'error',
+      message: cleanLine(`probe returned a malformed report: ${classifyError(error).message}`, secrets),
+      hint: genericHint('error'),
+      ...timing(),
+      observations: [],
+    };
+  }
+}
