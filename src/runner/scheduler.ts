@@ -1,0 +1,312 @@
+import type { Logger } from 'pino';
+import { isStale, nextState } from '../core/hysteresis.js';
+import type { Probe, ProbeDefinition } from '../core/probe.js';
+import type { ProbeSettings } from '../core/settings.js';
+import type { ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
+import type { Group, ProbeResult } from '../core/types.js';
+import { ResultHistory } from './history.js';
+import { runProbe } from './run-probe.js';
+
+/** One configured probe, ready to run. */
+export interface ScheduledProbe {
+  definition: ProbeDefinition;
+  probe: Probe;
+  settings: ProbeSettings;
+}
+
+export interface SchedulerOptions {
+  /** In configuration order; names must be unique. */
+  probes: readonly ScheduledProbe[];
+  logger: Logger;
+  /** Wall clock, epoch ms. */
+  now?: () => number;
+  /** [0, 1), for interval jitter. */
+  random?: () => number;
+  /** Secret values to scrub from every result beyond each probe's own options (e.g. the auth token). */
+  secrets?: readonly string[];
+}
+
+/** Runs after the first are spread by ±10% of the interval so probes do not fire in lockstep. */
+const JITTER = 0.1;
+
+interface Entry {
+  readonly scheduled: ScheduledProbe;
+  snapshot: ProbeSnapshot;
+  readonly history: ResultHistory;
+  timer?: NodeJS.Timeout;
+  inFlight?: Promise<ProbeResult>;
+  controller?: AbortController;
+}
+
+function freezeResult(result: ProbeResult): ProbeResult {
+  for (const observation of result.observations) Object.freeze(observation);
+  Object.freeze(result.observations);
+  if (result.info !== undefined) Object.freeze(result.info);
+  return Object.freeze(result);
+}
+
+/**
+ * Runs every probe on its own timer, keeps the latest state and history, and
+ * tells subscribers. One timer per probe, re-armed only after a run finishes,
+ * so runs of one probe never overlap; timers are unref'd so they never keep
+ * the process alive. Readers get immutable snapshots, swapped whole per run.
+ */
+export class Scheduler implements StateReader {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(event: RunEvent) => void>();
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly secrets: readonly string[];
+  private started = false;
+  private stopped = false;
+  private startedAtMs: number | undefined;
+  private readonly roundWaiters = new Set<() => void>();
+
+  constructor(options: SchedulerOptions) {
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.secrets = options.secrets ?? [];
+    for (const scheduled of options.probes) {
+      const { settings, definition } = scheduled;
+      if (this.entries.has(settings.name)) throw new Error(`duplicate probe name ${settings.name}`);
+      this.entries.set(settings.name, {
+        scheduled,
+        history: new ResultHistory(),
+        snapshot: Object.freeze({
+          name: settings.name,
+          type: settings.type,
+          componentType: definition.componentType,
+          critical: settings.critical,
+          groups: Object.freeze([...settings.groups]),
+          intervalMs: settings.intervalMs,
+          timeoutMs: settings.timeoutMs,
+          state: 'unknown',
+          consecutiveFailures: 0,
+          consecutiveSuccesses: 0,
+          transitions: 0,
+        }),
+      });
+    }
+  }
+
+  // ── StateReader ────────────────────────────────────────────────────────
+
+  list(): readonly ProbeSnapshot[] {
+    return [...this.entries.values()].map((entry) => entry.snapshot);
+  }
+
+  get(name: string): ProbeSnapshot | undefined {
+    return this.entries.get(name)?.snapshot;
+  }
+
+  history(name: string): readonly ProbeResult[] {
+    return this.entries.get(name)?.history.list() ?? [];
+  }
+
+  onRun(listener: (event: RunEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────
+
+  /** Epoch ms of start(), undefined before. */
+  get startedAt(): number | undefined {
+    return this.startedAtMs;
+  }
+
+  /** Runs every probe at once, in parallel; each then re-arms its own timer. Idempotent. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.startedAtMs = this.now();
+    for (const entry of this.entries.values()) void this.execute(entry);
+  }
+
+  /**
+   * Clears every timer, aborts runs in flight and resolves once they have
+   * settled. Aborted runs are not recorded: state stays as it was. Probes are
+   * not closed (see close()).
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const running: Promise<ProbeResult>[] = [];
+    for (const entry of this.entries.values()) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+      entry.controller?.abort();
+      if (entry.inFlight !== undefined) running.push(entry.inFlight);
+    }
+    await Promise.allSettled(running);
+    this.notifyRoundWaiters();
+  }
+
+  /** stop(), then close every probe's client in parallel, each bounded by deadlineMs. */
+  async close(deadlineMs: number): Promise<void> {
+    await this.stop();
+    await Promise.allSettled(
+      [...this.entries.values()].map(async ({ scheduled }) => {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadlineMs + 100);
+          timer.unref();
+        });
+        try {
+          await Promise.race([scheduled.probe.close(deadlineMs), deadline]);
+        } catch (error) {
+          this.logger.warn(
+            { probe: scheduled.settings.name, type: scheduled.settings.type, err: describe(error) },
+            'probe close failed',
+          );
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Runs one probe now and resolves with its result. Single-flight: joins the
+   * run in progress if there is one. Works before start() (no timer is armed
+   * then). Rejects only for an unknown name or a stopped scheduler.
+   */
+  async runNow(name: string): Promise<ProbeResult> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) throw new RangeError(`no probe named ${name}`);
+    if (this.stopped) throw new Error('scheduler is stopped');
+    return this.execute(entry);
+  }
+
+  /** Whether every probe (in `group`, when given) has finished at least one run. */
+  firstRoundDone(group?: Group): boolean {
+    for (const { snapshot } of this.entries.values()) {
+      if (group !== undefined && !snapshot.groups.includes(group)) continue;
+      if (snapshot.lastRun === undefined) return false;
+    }
+    return true;
+  }
+
+  /** Resolves when firstRoundDone(group) becomes true, or when the scheduler stops. */
+  whenFirstRoundDone(group?: Group): Promise<void> {
+    if (this.stopped || this.firstRoundDone(group)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = (): void => {
+        if (this.stopped || this.firstRoundDone(group)) {
+          this.roundWaiters.delete(waiter);
+          resolve();
+        }
+      };
+      this.roundWaiters.add(waiter);
+    });
+  }
+
+  /** CONTRACT §4 watchdog: the latest run (or the start, before any) is older than 3 × interval. */
+  isStale(name: string, now = this.now()): boolean {
+    const snapshot = this.get(name);
+    if (snapshot === undefined || !this.started) return false;
+    return isStale(snapshot, now, this.startedAtMs);
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  private execute(entry: Entry): Promise<ProbeResult> {
+    if (entry.inFlight !== undefined) return entry.inFlight;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    const controller = new AbortController();
+    entry.controller = controller;
+    const { definition, probe, settings } = entry.scheduled;
+    const run = runProbe(definition, probe, settings, { signal: controller.signal, now: this.now, secrets: this.secrets })
+      .then((result) => {
+        const frozen = freezeResult(result);
+        // A run cut short by stop() says nothing about the dependency.
+        if (!controller.signal.aborted) this.record(entry, frozen);
+        return frozen;
+      })
+      .finally(() => {
+        entry.inFlight = undefined;
+        entry.controller = undefined;
+        this.arm(entry);
+      });
+    entry.inFlight = run;
+    return run;
+  }
+
+  private arm(entry: Entry): void {
+    if (!this.started || this.stopped) return;
+    clearTimeout(entry.timer);
+    const interval = entry.scheduled.settings.intervalMs;
+    const delay = Math.max(0, Math.round(interval * (1 + (this.random() * 2 - 1) * JITTER)));
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      void this.execute(entry);
+    }, delay);
+    entry.timer.unref();
+  }
+
+  private record(entry: Entry, result: ProbeResult): void {
+    const { settings } = entry.scheduled;
+    const previous = entry.snapshot;
+    const step = nextState(previous.state, previous, result.status, settings);
+    const changed = step.state !== previous.state;
+    const snapshot: ProbeSnapshot = Object.freeze({
+      ...previous,
+      state: step.state,
+      last: result,
+      consecutiveFailures: step.consecutiveFailures,
+      consecutiveSuccesses: step.consecutiveSuccesses,
+      lastSuccess: result.status === 'fail' ? previous.lastSuccess : result.finishedAt,
+      lastChange: changed ? result.finishedAt : previous.lastChange,
+      lastRun: result.finishedAt,
+      transitions: previous.transitions + (changed ? 1 : 0),
+    });
+    entry.snapshot = snapshot;
+    entry.history.add(result);
+
+    this.logger.debug(
+      { probe: settings.name, type: settings.type, status: result.status, reason: result.reason, durationMs: result.durationMs },
+      'probe run',
+    );
+    if (changed) {
+      this.logger.info(
+        {
+          probe: settings.name,
+          type: settings.type,
+          from: previous.state,
+          to: step.state,
+          reason: result.reason,
+          ...(result.message === undefined ? {} : { message: result.message }),
+        },
+        'probe state changed',
+      );
+    }
+
+    const event: RunEvent = Object.freeze({ snapshot, result, previousState: previous.state });
+    for (const listener of this.listeners) {
+      const complain = (error: unknown): void => {
+        this.logger.warn({ probe: settings.name, err: describe(error) }, 'run listener threw');
+      };
+      try {
+        // An async listener's rejection must not become an unhandled rejection either.
+        const returned: unknown = listener(event);
+        if (returned instanceof Promise) returned.catch(complain);
+      } catch (error) {
+        complain(error);
+      }
+    }
+    this.notifyRoundWaiters();
+  }
+
+  private notifyRoundWaiters(): void {
+    for (const waiter of [...this.roundWaiters]) waiter();
+  }
+}
+
+/** Listener and close errors are ours, not the dependency's: log the message, never a stack. */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
