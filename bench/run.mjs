@@ -1,0 +1,143 @@
+// Benchmark: vitals' /health and /ready against a bare Fastify route returning
+// the same body, in the same run, each server in its own process, several
+// rotated repetitions. Reports requests/s, p50/p99 latency and the server's CPU
+// time per request (read from /proc, so the load generator's CPU is not in
+// it), and the ratios vitals ÷ bare. Bounded: REPS × 3 targets × DURATION s.
+//
+//   npm run bench                       # defaults: 3 reps, 5 s each, 10 connections
+//   BENCH_REPS=5 BENCH_DURATION=10 npm run bench
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTargets } from './targets.mjs';
+
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const TICKS = 100; // USER_HZ on Linux
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** utime + stime of a process, in seconds, from /proc/PID/stat. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+async function waitReady(url, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}
+
+function vitalsConfig(targets) {
+  const probes = [
+    { name: 'loop', type: 'eventloop' },
+    { name: 'mem', type: 'memory' },
+    { name: 'root', type: 'disk', path: '/' },
+  ];
+  for (let i = 1; i <= 4; i++) probes.push({ name: `tcp-${i}`, type: 'tcp', host: '127.0.0.1', port: targets.tcpPort, interval: '60s' });
+  for (let i = 1; i <= 3; i++) probes.push({ name: `up-${i}`, type: 'http', url: `http://127.0.0.1:${targets.httpPort}/health`, interval: '60s' });
+  const lines = ['service: { id: bench }', 'probes:'];
+  for (const p of probes) lines.push(`  - ${JSON.stringify(p)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function startServer(kind, targets) {
+  const port = await freePort();
+  let child;
+  if (kind === 'bare') {
+    child = fork(new URL('./bare-server.mjs', import.meta.url), [String(port)], { stdio: 'ignore' });
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'vitals-bench-'));
+    const file = join(dir, 'vitals.yaml');
+    writeFileSync(file, vitalsConfig(targets));
+    child = fork(new URL('../dist/src/cli/main.js', import.meta.url), ['serve', '--config', file], {
+      stdio: 'ignore',
+      env: { ...process.env, VITALS_PORT: String(port), VITALS_LOG_LEVEL: 'warn' },
+    });
+  }
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/ready`);
+  return { kind, base, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+async function measure(server, path) {
+  const before = cpuSeconds(server.pid);
+  const result = await autocannon({ url: server.base + path, connections: CONNECTIONS, duration: DURATION });
+  const cpu = cpuSeconds(server.pid) - before;
+  const requests = result.requests.total;
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.kind} ${path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerReqUs: (cpu / requests) * 1e6, requests };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const targets = await startTargets();
+const bare = await startServer('bare', targets);
+const vitals = await startServer('vitals', targets);
+// Let every probe finish its first round, then count dependency traffic from here on.
+await new Promise((r) => setTimeout(r, 1500));
+const depsBefore = { ...targets.counts };
+
+const cases = [
+  ['bare /health', bare, '/health'],
+  ['vitals /health', vitals, '/health'],
+  ['vitals /ready', vitals, '/ready'],
+];
+const samples = Object.fromEntries(cases.map(([name]) => [name, []]));
+for (let rep = 0; rep < REPS; rep++) {
+  // Rotate the order so no case always runs first (warm-up) or last (thermal).
+  const order = cases.map((_, i) => cases[(i + rep) % cases.length]);
+  for (const [name, server, path] of order) samples[name].push(await measure(server, path));
+}
+const depsDuring = {
+  tcpConnections: targets.counts.tcpConnections - depsBefore.tcpConnections,
+  httpRequests: targets.counts.httpRequests - depsBefore.httpRequests,
+};
+await Promise.all([bare.stop(), vitals.stop()]);
+await targets.close();
+
+const summary = {};
+for (const [name] of cases) {
+  const s = samples[name];
+  summary[name] = {
+    rps: median(s.map((x) => x.rps)),
+    p50: median(s.map((x) => x.p50)),
+    p99: median(s.map((x) => x.p99)),
+    cpuPerReqUs: median(s.map((x) => x.cpuPerReqUs)),
+  };
+}
+const base = summary['bare /health'];
+console.log(`\nvitals bench: ${REPS} rotated reps × ${DURATION}s, ${CONNECTIONS} connections, node ${process.version}, medians`);
+console.log('case              req/s     p50 ms  p99 ms  cpu µs/req   rps ratio  cpu ratio');
+for (const [name, s] of Object.entries(summary)) {
+  console.log(
+    `${name.padEnd(16)} ${s.rps.toFixed(0).padStart(7)}  ${String(s.p50).padStart(6)}  ${String(s.p99).padStart(6)}  ${s.cpuPerReqUs.toFixed(1).padStart(10)}   ${(s.rps / base.rps).toFixed(3).padStart(8)}  ${(s.cpuPerReqUs / base.cpuPerReqUs).toFixed(3).padStart(8)}`,
+  );
+}
+console.log(`dependency calls during load: tcp ${depsDuring.tcpConnections}, http ${depsDuring.httpRequests} (probe intervals 60s: expect 0)`);
+const worstCpu = Math.max(summary['vitals /health'].cpuPerReqUs, summary['vitals /ready'].cpuPerReqUs) / base.cpuPerReqUs;
+const worstRps = Math.min(summary['vitals /health'].rps, summary['vitals /ready'].rps) / base.rps;
+console.log(`targets: cpu/req ≤ 1.05× → ${worstCpu.toFixed(3)}×  ${worstCpu <= 1.05 ? 'met' : 'MISSED'};  req/s ≥ 0.95× → ${worstRps.toFixed(3)}×  ${worstRps >= 0.95 ? 'met' : 'MISSED'};  dependency calls from requests: ${depsDuring.tcpConnections + depsDuring.httpRequests === 0 ? 'none' : 'SOME'}`);

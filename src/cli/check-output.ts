@@ -1,0 +1,83 @@
+import type { ProbeSettings } from '../core/settings.js';
+import type { ProbeResult, Status } from '../core/types.js';
+
+export interface CheckRow {
+  settings: ProbeSettings;
+  result: ProbeResult;
+}
+
+const SYMBOL: Record<Status, string> = { pass: '✓', warn: '!', fail: '✗' };
+const COLOUR: Record<Status, string> = { pass: '\u001b[32m', warn: '\u001b[33m', fail: '\u001b[31m' };
+const RESET = '\u001b[0m';
+const DIM = '\u001b[2m';
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - [...text].length));
+}
+
+/**
+ * The human table of `vitals check`: one line per probe (✓ / ! / ✗, name,
+ * type, ms, reason), the hint on its own indented line under a non-pass row so
+ * long remediations stay readable in an 80-column terminal.
+ */
+export function formatCheckTable(rows: readonly CheckRow[], options: { colour: boolean }): string {
+  const paint = (status: Status, text: string): string => (options.colour ? `${COLOUR[status]}${text}${RESET}` : text);
+  const dim = (text: string): string => (options.colour ? `${DIM}${text}${RESET}` : text);
+  const nameWidth = Math.max(4, ...rows.map((r) => r.settings.name.length));
+  const typeWidth = Math.max(4, ...rows.map((r) => r.settings.type.length));
+  const lines: string[] = [];
+  lines.push(dim(`  ${pad('NAME', nameWidth)}  ${pad('TYPE', typeWidth)}  ${'MS'.padStart(7)}  RESULT`));
+  for (const { settings, result } of rows) {
+    const ms = result.durationMs < 10 ? result.durationMs.toFixed(1) : String(Math.round(result.durationMs));
+    const critical = settings.critical ? '' : ' (non-critical)';
+    const outcome =
+      result.status === 'pass' ? 'ok' : `${result.reason ?? 'error'}: ${result.message ?? ''}`.replace(/: $/, '');
+    lines.push(
+      `${paint(result.status, SYMBOL[result.status])} ${pad(settings.name, nameWidth)}  ${pad(settings.type, typeWidth)}  ${ms.padStart(7)}  ${paint(result.status, outcome)}${dim(critical)}`,
+    );
+    if (result.status !== 'pass' && result.hint !== undefined) {
+      lines.push(`  ${' '.repeat(nameWidth + typeWidth + 13)}${dim(`hint: ${result.hint}`)}`);
+    }
+  }
+  const failedCritical = rows.filter((r) => r.result.status === 'fail' && r.settings.critical).length;
+  const failed = rows.filter((r) => r.result.status === 'fail').length;
+  const warned = rows.filter((r) => r.result.status === 'warn').length;
+  const passed = rows.length - failed - warned;
+  lines.push('');
+  lines.push(
+    `${passed} passed, ${warned} warned, ${failed} failed` +
+      (failedCritical > 0 ? ` (${failedCritical} critical) — not ready` : ' — ready'),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `--json` document of `vitals check`: stable keys, no secrets (results are already redacted). */
+export function checkJson(rows: readonly CheckRow[]): unknown {
+  const failedCritical = rows.some((r) => r.result.status === 'fail' && r.settings.critical);
+  const status: Status = failedCritical
+    ? 'fail'
+    : rows.some((r) => r.result.status !== 'pass')
+      ? 'warn'
+      : 'pass';
+  return {
+    status,
+    probes: rows.map(({ settings, result }) => ({
+      name: settings.name,
+      type: settings.type,
+      critical: settings.critical,
+      groups: settings.groups,
+      status: result.status,
+      durationMs: result.durationMs,
+      ...(result.reason === undefined ? {} : { reason: result.reason }),
+      ...(result.message === undefined ? {} : { message: result.message }),
+      ...(result.hint === undefined ? {} : { hint: result.hint }),
+      observations: result.observations,
+      ...(result.info === undefined ? {} : { info: result.info }),
+    })),
+  };
+}
+
+/** CONTRACT §7: 1 when any critical probe failed, else 0. */
+export function checkExitCode(rows: readonly CheckRow[]): 0 | 1 {
+  return rows.some((r) => r.result.status === 'fail' && r.settings.critical) ? 1 : 0;
+}

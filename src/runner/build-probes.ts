@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import { definitionFor } from '../../probes/index.js';
+import { ProbeError } from '../core/errors.js';
+import type { Probe, ProbeDefinition } from '../core/probe.js';
+import { redactText } from '../core/redact.js';
+import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
+
+export interface ConfiguredProbe {
+  definition: ProbeDefinition;
+  probe: Probe;
+  settings: ProbeSettings;
+}
+
+/**
+ * A probe whose construction failed (e.g. a URL its client library rejects).
+ * It fails every run with reason `config` instead of taking the service down:
+ * the other probes, and the operator's view of this one, stay available.
+ */
+function misconfigured(message: string): Probe {
+  return {
+    check: () => Promise.reject(new ProbeError('config', message)),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** One live probe per configured probe, in config order. Never throws. */
+export function buildProbes(config: VitalsConfig, logger: Logger): ConfiguredProbe[] {
+  return config.probes.map((settings) => {
+    const definition = definitionFor(settings.type);
+    const probeLogger = logger.child({ probe: settings.name, type: settings.type });
+    try {
+      const probe = definition.create(settings.options, { name: settings.name, logger: probeLogger });
+      return { definition, probe, settings };
+    } catch (error) {
+      const raw = error instanceof Error ? error.message : String(error);
+      const message = `cannot set up the ${settings.type} probe: ${redactText(raw)}`;
+      probeLogger.error({ reason: 'config' }, message);
+      return { definition, probe: misconfigured(message), settings };
+    }
+  });
+}
+
+/** Closes every probe in parallel, each within its own deadline. Never rejects. */
+export async function closeProbes(probes: readonly ConfiguredProbe[], deadlineMs: number, logger: Logger): Promise<void> {
+  await Promise.all(
+    probes.map(async ({ probe, settings }) => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), deadlineMs);
+        timer.unref();
+      });
+      try {
+        const outcome = await Promise.race([probe.close(deadlineMs).then(() => 'closed' as const), deadline]);
+        if (outcome === 'late') logger.warn({ probe: settings.name }, `probe client did not close within ${deadlineMs} ms`);
+      } catch (error) {
+        logger.warn({ probe: settings.name, err: redactText(String(error)) }, 'probe client failed to close');
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
