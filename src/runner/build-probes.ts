@@ -39,24 +39,3 @@ export function buildProbes(config: VitalsConfig, logger: Logger): ConfiguredPro
     }
   });
 }
-
-/** Closes every probe in parallel, each within its own deadline. Never rejects. */
-export async function closeProbes(probes: readonly ConfiguredProbe[], deadlineMs: number, logger: Logger): Promise<void> {
-  await Promise.all(
-    probes.map(async ({ probe, settings }) => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), deadlineMs);
-        timer.unref();
-      });
-      try {
-        const outcome = await Promise.race([probe.close(deadlineMs).then(() => 'closed' as const), deadline]);
-        if (outcome === 'late') logger.warn({ probe: settings.name }, `probe client did not close within ${deadlineMs} ms`);
-      } catch (error) {
-        logger.warn({ probe: settings.name, err: redactText(String(error)) }, 'probe client failed to close');
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { runCheck } from './check.js';
+import { runConfigPrint, runConfigValidate } from './config-commands.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { runServe } from './serve.js';
+
+const configOption = (): Option =>
+  new Option('-c, --config <file>', 'YAML config file (default: $VITALS_CONFIG, then ./vitals.yaml, else zero-config)');
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('vitals')
+    .description('Health checks for a platform’s dependencies: liveness, readiness, diagnostics and Prometheus metrics')
+    .version(VERSION, '-v, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the service (npm start)')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => exit(await runServe(opts)));
+
+  program
+    .command('check')
+    .description('run every probe once, in parallel, and print the results; exit 1 if a critical probe fails')
+    .addOption(configOption())
+    .option('--json', 'print JSON instead of a table')
+    .option('-p, --probe <name>', 'only this probe (repeatable)', collect)
+    .action(async (opts: { config?: string; json?: boolean; probe?: string[] }) => exit(await runCheck(opts)));
+
+  const config = program.command('config').description('validate or print the configuration');
+  config
+    .command('validate')
+    .description('check the configuration and list every problem (exit 2 when invalid)')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => exit(await runConfigValidate(opts)));
+  config
+    .command('print')
+    .description('print the effective configuration with secrets redacted')
+    .addOption(configOption())
+    .option('--json', 'print JSON instead of YAML')
+    .action(async (opts: { config?: string; json?: boolean }) => exit(await runConfigPrint(opts)));
+
+  // Every (sub)command: usage errors exit 2 instead of commander's 1.
+  for (const command of [program, ...program.commands, ...config.commands]) {
+    command.exitOverride();
+    command.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  }
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  // Flush stdout before exiting: `vitals check | jq` must get the whole document.
+  const exit = (code: number): void => {
+    process.stdout.write('', () => process.exit(code));
+  };
+  const program = buildProgram(exit);
+  if (argv.length <= 2) {
+    program.outputHelp();
+    exit(EXIT.usage);
+    return;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+      return;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`vitals: ${error.message}\n`);
+      exit(error.exitCode);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`vitals: unexpected error: ${message}\n`);
+    exit(EXIT.failure);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { redactedConfig } from './config/load.js';
+import { collectSecrets } from './core/redact.js';
+import type { VitalsConfig } from './core/settings.js';
+import { buildApp } from './http/app.js';
+import { createMetrics } from './metrics/index.js';
+import { buildProbes } from './runner/build-probes.js';
+import { Lifecycle } from './runner/lifecycle.js';
+import { Scheduler } from './runner/scheduler.js';
+import { VERSION } from './version.js';
+
+/** A running vitals: the one place where config, probes, scheduler, metrics and HTTP meet. */
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly scheduler: Scheduler;
+  readonly lifecycle: Lifecycle;
+  readonly config: VitalsConfig;
+  /** http://host:port as bound. */
+  readonly url: string;
+  /**
+   * The CONTRACT §8 drain: readiness fails at once, keep serving for
+   * drainDelay, stop the scheduler (aborting runs in flight), close the HTTP
+   * server, close every probe client with its own deadline. Idempotent.
+   */
+  shutdown(signal?: string): Promise<void>;
+}
+
+/** Why listen() failed, as one line naming the fix (CONTRACT §7: never a stack trace). */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+function listenFailure(error: unknown, config: VitalsConfig): ListenError {
+  const code = (error as { code?: string } | null)?.code;
+  const { host, port } = config.server;
+  if (code === 'EADDRINUSE') {
+    return new ListenError(
+      `port ${port} on ${host} is already in use (see who holds it: lsof -i :${port}); stop that process or choose another port with server.port or VITALS_PORT`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new ListenError(`not allowed to listen on port ${port} (ports below 1024 need privileges); choose another with server.port or VITALS_PORT`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new ListenError(`cannot listen on host ${host}: no such local address; set server.host (0.0.0.0 for all interfaces)`);
+  }
+  return new ListenError(`cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Listens at once, then starts the probes (readiness is 503 `starting` until their first round). */
+export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
+  const lifecycle = new Lifecycle();
+  const secrets = [...collectSecrets(config.probes.map((p) => p.options)), ...(config.auth.token === undefined ? [] : [config.auth.token])];
+  const probes = buildProbes(config, logger);
+  const scheduler = new Scheduler({ probes, logger, secrets });
+  const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: VERSION });
+  const app = await buildApp({
+    config,
+    state: scheduler,
+    lifecycle,
+    metrics,
+    runProbe: (name: string) => scheduler.runNow(name),
+    logger,
+    version: VERSION,
+    redactedConfig: () => redactedConfig(config),
+  });
+
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    metrics.close();
+    await app.close().catch(() => undefined);
+    throw listenFailure(error, config);
+  }
+  scheduler.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+  logger.info(
+    { url, probes: config.probes.map((p) => `${p.name}:${p.type}`), source: config.source, version: VERSION },
+    'vitals listening',
+  );
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (signal = 'shutdown'): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      const started = Date.now();
+      lifecycle.beginShutdown();
+      logger.info({ signal, drainDelayMs: config.shutdown.drainDelayMs }, 'shutdown started: readiness now failing, still serving while load balancers drain');
+      await sleep(config.shutdown.drainDelayMs);
+      await scheduler.stop();
+      logger.info('probes stopped; closing the HTTP server');
+      await app.close();
+      metrics.close();
+      // Whatever is left of shutdown.timeout goes to the clients, each in parallel with its own deadline.
+      const remaining = config.shutdown.timeoutMs - (Date.now() - started);
+      await scheduler.close(Math.max(100, Math.min(5_000, remaining - 200)));
+      logger.info({ elapsedMs: Date.now() - started }, 'shutdown complete');
+    })();
+    return shutdownPromise;
+  };
+
+  return { app, scheduler, lifecycle, config, url, shutdown };
+}
