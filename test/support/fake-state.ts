@@ -1,3 +1,4 @@
+import type { VitalsConfig } from '../../src/core/settings.js';
 import type { ProbeSnapshot, RunEvent, StateReader } from '../../src/core/state.js';
 import type { ProbeResult } from '../../src/core/types.js';
 
@@ -81,6 +82,32 @@ export function result(status: ProbeResult['status'], at: number, overrides: Par
     finishedAt: at,
     observations: [],
     ...(status === 'pass' ? {} : { reason: 'refused', message: 'connection refused', hint: 'start the server' }),
+    ...overrides,
+  };
+}
+
+/** A VitalsConfig whose probes match the given snapshots; `overrides` replace top-level keys. */
+export function configFor(snapshots: readonly ProbeSnapshot[], overrides: Partial<VitalsConfig> = {}): VitalsConfig {
+  return {
+    service: { id: 'test-service', description: 'vitals under test' },
+    server: { host: '127.0.0.1', port: 0 },
+    auth: { protectMetrics: false },
+    defaults: { intervalMs: 10_000, timeoutMs: 2_000, failureThreshold: 2, successThreshold: 1 },
+    shutdown: { drainDelayMs: 0, timeoutMs: 5_000 },
+    probes: snapshots.map((s) => ({
+      name: s.name,
+      type: s.type,
+      critical: s.critical,
+      groups: [...s.groups],
+      intervalMs: s.intervalMs,
+      timeoutMs: s.timeoutMs,
+      failureThreshold: 2,
+      successThreshold: 1,
+      warn: {},
+      fail: {},
+      options: {},
+    })),
+    source: 'test',
     ...overrides,
   };
 }

@@ -1,0 +1,1 @@
+export { createMetrics, DURATION_BUCKETS, type MetricsDeps, type VitalsMetrics } from './metrics.js';
