@@ -1,11 +1,13 @@
 import type { ProbeDefinition } from '../src/core/probe.js';
 import type { ProbeType } from '../src/core/types.js';
+import { natsProbe } from './nats.js';
 
 /**
  * Every probe type, one line each. Adding a type = one file in probes/ and one
  * line here. (Typed Partial while the types arrive; see PROBE_TYPES.)
  */
 export const probeDefinitions: Partial<Record<ProbeType, ProbeDefinition>> = {
+  nats: natsProbe,
 };
 
 export function definitionFor(type: ProbeType): ProbeDefinition {
