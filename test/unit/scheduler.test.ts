@@ -1,0 +1,401 @@
+import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProbeError } from '../../src/core/errors.js';
+import type { Probe, ProbeDefinition } from '../../src/core/probe.js';
+import type { ProbeSettings } from '../../src/core/settings.js';
+import type { RunEvent } from '../../src/core/state.js';
+import type { CheckReport, Group } from '../../src/core/types.js';
+import { Scheduler, type ScheduledProbe } from '../../src/runner/scheduler.js';
+
+const definition: ProbeDefinition = {
+  type: 'tcp',
+  componentType: 'component',
+  defaultIntervalMs: 10_000,
+  options: z.strictObject({}),
+  measurements: {},
+  hints: { reasons: {} },
+  create: () => {
+    throw new Error('not used here');
+  },
+};
+
+function settings(name: string, overrides: Partial<ProbeSettings> = {}): ProbeSettings {
+  return {
+    name,
+    type: 'tcp',
+    critical: true,
+    groups: ['ready'],
+    intervalMs: 60_000,
+    timeoutMs: 2_000,
+    failureThreshold: 2,
+    successThreshold: 1,
+    warn: {},
+    fail: {},
+    options: {},
+    ...overrides,
+  };
+}
+
+/** A probe whose behaviour per call is scripted, counting calls and concurrency. */
+class ScriptedProbe implements Probe {
+  calls = 0;
+  active = 0;
+  maxActive = 0;
+  closed = 0;
+  aborted = 0;
+  callTimes: number[] = [];
+  constructor(private readonly behaviour: (call: number, signal: AbortSignal) => Promise<CheckReport>) {}
+  async check(signal: AbortSignal): Promise<CheckReport> {
+    this.calls += 1;
+    this.callTimes.push(performance.now());
+    this.active += 1;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    signal.addEventListener('abort', () => (this.aborted += 1));
+    try {
+      return await this.behaviour(this.calls, signal);
+    } finally {
+      this.active -= 1;
+    }
+  }
+  async close(): Promise<void> {
+    this.closed += 1;
+  }
+}
+
+const pass = async (): Promise<CheckReport> => ({ observations: [] });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Resolves after ms, or rejects when the signal aborts (a well-behaved probe). */
+const slow = (ms: number, signal: AbortSignal): Promise<CheckReport> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve({ observations: [] }), ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    });
+  });
+
+function logCapture(): { logger: pino.Logger; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino({ level: 'debug' }, stream);
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+const schedulers: Scheduler[] = [];
+function make(probes: ScheduledProbe[], extra: { now?: () => number; random?: () => number } = {}) {
+  const log = logCapture();
+  const scheduler = new Scheduler({ probes, logger: log.logger, ...extra });
+  schedulers.push(scheduler);
+  return { scheduler, log };
+}
+const entry = (probe: Probe, s: ProbeSettings): ScheduledProbe => ({ definition, probe, settings: s });
+
+afterEach(async () => {
+  await Promise.all(schedulers.splice(0).map((s) => s.stop()));
+});
+
+describe('Scheduler: reading state', () => {
+  it('lists probes in configuration order, unknown before any run', () => {
+    const { scheduler } = make([
+      entry(new ScriptedProbe(pass), settings('b')),
+      entry(new ScriptedProbe(pass), settings('a', { critical: false, groups: ['live'] })),
+    ]);
+    expect(scheduler.list().map((s) => s.name)).toEqual(['b', 'a']);
+    expect(scheduler.get('a')).toMatchObject({
+      name: 'a',
+      type: 'tcp',
+      componentType: 'component',
+      critical: false,
+      groups: ['live'],
+      state: 'unknown',
+      consecutiveFailures: 0,
+      transitions: 0,
+    });
+    expect(scheduler.get('a')?.last).toBeUndefined();
+    expect(scheduler.get('nope')).toBeUndefined();
+    expect(scheduler.history('nope')).toEqual([]);
+  });
+
+  it('refuses duplicate names', () => {
+    expect(() => make([entry(new ScriptedProbe(pass), settings('a')), entry(new ScriptedProbe(pass), settings('a'))])).toThrow(/duplicate/);
+  });
+
+  it('swaps immutable snapshots on each run', async () => {
+    const { scheduler } = make([entry(new ScriptedProbe(pass), settings('a'))]);
+    const before = scheduler.get('a')!;
+    await scheduler.runNow('a');
+    const after = scheduler.get('a')!;
+    expect(after).not.toBe(before);
+    expect(before.state).toBe('unknown');
+    expect(after.state).toBe('healthy');
+    expect(Object.isFrozen(after)).toBe(true);
+    expect(Object.isFrozen(after.last)).toBe(true);
+    expect(() => {
+      (after as { state: string }).state = 'unhealthy';
+    }).toThrow(TypeError);
+  });
+});
+
+describe('Scheduler: running', () => {
+  it('start() runs every probe at once, in parallel', async () => {
+    const a = new ScriptedProbe((_n, signal) => slow(300, signal));
+    const b = new ScriptedProbe((_n, signal) => slow(300, signal));
+    const { scheduler } = make([entry(a, settings('a')), entry(b, settings('b'))]);
+    expect(scheduler.firstRoundDone()).toBe(false);
+    const started = performance.now();
+    scheduler.start();
+    expect(a.calls + b.calls).toBe(2);
+    await scheduler.whenFirstRoundDone();
+    expect(performance.now() - started).toBeLessThan(550);
+    expect(scheduler.firstRoundDone()).toBe(true);
+    expect(scheduler.startedAt).toBeTypeOf('number');
+  });
+
+  it('firstRoundDone(group) looks only at that group', async () => {
+    const live = new ScriptedProbe((_n, signal) => slow(5_000, signal));
+    const ready = new ScriptedProbe(pass);
+    const { scheduler } = make([
+      entry(live, settings('loop', { groups: ['live'] as Group[], timeoutMs: 10_000 })),
+      entry(ready, settings('db')),
+    ]);
+    scheduler.start();
+    await scheduler.whenFirstRoundDone('ready');
+    expect(scheduler.firstRoundDone('ready')).toBe(true);
+    expect(scheduler.firstRoundDone('live')).toBe(false);
+    expect(scheduler.firstRoundDone()).toBe(false);
+  });
+
+  it('runNow is single-flight: two calls during one slow check make one check call', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const probe = new ScriptedProbe(async () => {
+      await gate;
+      return { observations: [{ measurement: 'x', value: 1 }] };
+    });
+    const { scheduler } = make([entry(probe, settings('a'))]);
+    const first = scheduler.runNow('a');
+    const second = scheduler.runNow('a');
+    await sleep(20);
+    release();
+    const [r1, r2] = await Promise.all([first, second]);
+    expect(probe.calls).toBe(1);
+    expect(r1).toBe(r2);
+    expect(scheduler.history('a')).toHaveLength(1);
+    // Once settled, the next call starts a fresh run.
+    await scheduler.runNow('a');
+    expect(probe.calls).toBe(2);
+  });
+
+  it('runNow joins a scheduled run in progress', async () => {
+    const probe = new ScriptedProbe((_n, signal) => slow(200, signal));
+    const { scheduler } = make([entry(probe, settings('a'))]);
+    scheduler.start();
+    const result = await scheduler.runNow('a');
+    expect(probe.calls).toBe(1);
+    expect(scheduler.get('a')?.last).toBe(result);
+  });
+
+  it('runNow rejects for an unknown name and after stop', async () => {
+    const { scheduler } = make([entry(new ScriptedProbe(pass), settings('a'))]);
+    await expect(scheduler.runNow('nope')).rejects.toThrow(RangeError);
+    await scheduler.stop();
+    await expect(scheduler.runNow('a')).rejects.toThrow(/stopped/);
+  });
+
+  it('never overlaps runs of one probe, even with runNow in between', async () => {
+    const probe = new ScriptedProbe((_n, signal) => slow(60, signal));
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 30, timeoutMs: 25_000 }))]);
+    scheduler.start();
+    for (let i = 0; i < 10; i += 1) {
+      await sleep(25);
+      void scheduler.runNow('a');
+    }
+    await sleep(100);
+    expect(probe.calls).toBeGreaterThanOrEqual(4);
+    expect(probe.maxActive).toBe(1);
+  });
+
+  it('re-arms after each run with ±10% jitter', async () => {
+    const low = new ScriptedProbe(pass);
+    const high = new ScriptedProbe(pass);
+    const { scheduler: s1 } = make([entry(low, settings('low', { intervalMs: 200 }))], { random: () => 0 });
+    const { scheduler: s2 } = make([entry(high, settings('high', { intervalMs: 200 }))], { random: () => 0.9999 });
+    s1.start();
+    s2.start();
+    await sleep(700);
+    const gaps = (p: ScriptedProbe): number[] => p.callTimes.slice(1).map((t, i) => t - p.callTimes[i]!);
+    // random 0 → 180 ms apart; random ≈1 → 220 ms apart. Timers never fire early.
+    expect(gaps(low).length).toBeGreaterThanOrEqual(2);
+    for (const gap of gaps(low)) expect(gap).toBeGreaterThanOrEqual(175);
+    for (const gap of gaps(high)) expect(gap).toBeGreaterThanOrEqual(215);
+    expect(low.calls).toBeGreaterThan(high.calls - 1);
+  });
+
+  it('keeps history', async () => {
+    let n = 0;
+    const probe = new ScriptedProbe(async () => {
+      n += 1;
+      if (n % 3 === 0) throw new ProbeError('refused', 'down');
+      return { observations: [] };
+    });
+    const { scheduler } = make([entry(probe, settings('a'))]);
+    for (let i = 0; i < 60; i += 1) await scheduler.runNow('a');
+    const history = scheduler.history('a');
+    expect(history).toHaveLength(50);
+    expect(history.at(-1)).toBe(scheduler.get('a')?.last);
+    expect(history.filter((r) => r.status === 'fail').length).toBeGreaterThanOrEqual(16);
+  });
+});
+
+describe('Scheduler: stop', () => {
+  it('aborts runs in flight, resolves once they settled, records nothing, runs nothing more', async () => {
+    const probe = new ScriptedProbe((_n, signal) => slow(20_000, signal));
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 100, timeoutMs: 30_000 }))]);
+    scheduler.start();
+    await sleep(50);
+    const started = performance.now();
+    await scheduler.stop();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(probe.aborted).toBe(1);
+    expect(probe.active).toBe(0);
+    expect(scheduler.get('a')?.state).toBe('unknown');
+    expect(scheduler.history('a')).toHaveLength(0);
+    await sleep(250);
+    expect(probe.calls).toBe(1);
+  });
+
+  it('stop() ends a check that ignores its signal too', async () => {
+    const probe = new ScriptedProbe(() => new Promise(() => undefined));
+    const { scheduler } = make([entry(probe, settings('a', { timeoutMs: 30_000 }))]);
+    scheduler.start();
+    const started = performance.now();
+    await scheduler.stop();
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('clears pending timers', async () => {
+    const probe = new ScriptedProbe(pass);
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 50 }))]);
+    scheduler.start();
+    await sleep(20);
+    await scheduler.stop();
+    const calls = probe.calls;
+    await sleep(200);
+    expect(probe.calls).toBe(calls);
+  });
+
+  it('close() stops and closes every probe', async () => {
+    const a = new ScriptedProbe(pass);
+    const hanging: Probe = { check: pass, close: () => new Promise(() => undefined) };
+    const { scheduler } = make([entry(a, settings('a')), entry(hanging, settings('b'))]);
+    const started = performance.now();
+    await scheduler.close(200);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(a.closed).toBe(1);
+  });
+});
+
+describe('Scheduler: state, events and logs', () => {
+  it('applies hysteresis and logs one info line per transition, none per run', async () => {
+    const script = ['pass', 'fail', 'fail', 'fail', 'pass', 'pass'];
+    const probe = new ScriptedProbe(async (n) => {
+      if (script[n - 1] === 'fail') {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432 for postgres://app:hunter2secret@127.0.0.1/db'), { code: 'ECONNREFUSED' });
+      }
+      return { observations: [] };
+    });
+    const { scheduler, log } = make([entry(probe, settings('db'))]);
+    const states: string[] = [];
+    for (let i = 0; i < script.length; i += 1) {
+      await scheduler.runNow('db');
+      states.push(scheduler.get('db')!.state);
+    }
+    expect(states).toEqual(['healthy', 'healthy', 'unhealthy', 'unhealthy', 'healthy', 'healthy']);
+    const snapshot = scheduler.get('db')!;
+    expect(snapshot.transitions).toBe(3);
+    expect(snapshot.consecutiveSuccesses).toBe(2);
+    expect(snapshot.lastSuccess).toBe(snapshot.last?.finishedAt);
+
+    const info = log.lines().filter((l) => l.level === 30);
+    expect(info.map((l) => [l.msg, l.probe, l.type, l.from, l.to, l.reason])).toEqual([
+      ['probe state changed', 'db', 'tcp', 'unknown', 'healthy', undefined],
+      ['probe state changed', 'db', 'tcp', 'healthy', 'unhealthy', 'refused'],
+      ['probe state changed', 'db', 'tcp', 'unhealthy', 'healthy', undefined],
+    ]);
+    expect(log.lines().filter((l) => l.level === 20 && l.msg === 'probe run')).toHaveLength(script.length);
+    expect(JSON.stringify(log.lines())).not.toContain('hunter2secret');
+  });
+
+  it('tracks lastChange and lastRun from the injected clock', async () => {
+    let t = 1_000;
+    const probe = new ScriptedProbe(async (n) => {
+      if (n === 2) throw new ProbeError('timeout', 'slow');
+      return { observations: [] };
+    });
+    const { scheduler } = make([entry(probe, settings('a', { failureThreshold: 1, intervalMs: 10_000 }))], { now: () => (t += 10) });
+    await scheduler.runNow('a');
+    const first = scheduler.get('a')!;
+    expect(first.lastChange).toBe(first.lastRun);
+    await scheduler.runNow('a');
+    const second = scheduler.get('a')!;
+    expect(second.state).toBe('unhealthy');
+    expect(second.lastChange).toBe(second.lastRun);
+    expect(second.lastSuccess).toBe(first.lastRun);
+  });
+
+  it('notifies listeners after the state update; a throwing listener breaks nothing', async () => {
+    const probe = new ScriptedProbe(pass);
+    const { scheduler, log } = make([entry(probe, settings('a'))]);
+    const events: RunEvent[] = [];
+    scheduler.onRun(() => {
+      throw new Error('listener bug');
+    });
+    scheduler.onRun((event) => {
+      expect(scheduler.get('a')).toBe(event.snapshot);
+      events.push(event);
+    });
+    const unsubscribe = scheduler.onRun(async () => {
+      throw new Error('async listener bug');
+    });
+    await scheduler.runNow('a');
+    unsubscribe();
+    await scheduler.runNow('a');
+    expect(events.map((e) => [e.previousState, e.snapshot.state])).toEqual([
+      ['unknown', 'healthy'],
+      ['healthy', 'healthy'],
+    ]);
+    expect(events[1]!.result).toBe(scheduler.get('a')?.last);
+    await sleep(10);
+    const warnings = log.lines().filter((l) => l.msg === 'run listener threw');
+    expect(warnings.map((w) => w.err)).toEqual(['listener bug', 'async listener bug', 'listener bug']);
+  });
+
+  it('reports staleness from the last run', async () => {
+    let t = 0;
+    const { scheduler } = make([entry(new ScriptedProbe(pass), settings('a', { intervalMs: 1_000 }))], { now: () => t });
+    expect(scheduler.isStale('a')).toBe(false);
+    scheduler.start();
+    await scheduler.whenFirstRoundDone();
+    t = 2_500;
+    expect(scheduler.isStale('a')).toBe(false);
+    t = 3_001;
+    expect(scheduler.isStale('a')).toBe(true);
+    expect(scheduler.isStale('nope')).toBe(false);
+  });
+});
