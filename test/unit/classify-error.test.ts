@@ -110,7 +110,10 @@ describe('classifyError: real failures', () => {
 
   it('AbortSignal.timeout on fetch → timeout', async () => {
     // A listener that accepts and never answers.
-    const server = net.createServer(() => undefined);
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
     try {
@@ -120,8 +123,8 @@ describe('classifyError: real failures', () => {
       );
       expect(classifyError(error).reason).toBe('timeout');
     } finally {
+      for (const socket of sockets) socket.destroy();
       server.close();
-      server.closeAllConnections?.();
     }
   });
 
