@@ -1,0 +1,103 @@
+import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
+import { formatDuration } from '../core/duration.js';
+import { issueAt, type ConfigIssue } from './errors.js';
+import { buildProbe, type DefinitionTable } from './probe-settings.js';
+import { BUILTIN_DEFAULTS, fileSchema } from './schema.js';
+import { validate } from './validate.js';
+
+export interface Built {
+  config?: VitalsConfig;
+  issues: ConfigIssue[];
+}
+
+/**
+ * An env-expanded config tree (from a file, or synthesised by zero-config) →
+ * VitalsConfig, or every problem found. Sections and probes are all checked
+ * even when an earlier one is wrong.
+ */
+export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, definitions: DefinitionTable): Built {
+  const issues: ConfigIssue[] = [];
+  const file = validate(fileSchema, tree, {});
+  issues.push(...file.issues);
+
+  const written = file.data;
+  const defaults = written?.defaults;
+  // A defaults.timeout that is already reported against defaults.interval is
+  // not inherited, so it is reported once rather than once per probe.
+  const defaultsClash =
+    defaults?.timeout !== undefined && defaults.timeout >= (defaults.interval ?? BUILTIN_DEFAULTS.intervalMs);
+  const inherited = {
+    ...(defaults?.interval === undefined ? {} : { intervalMs: defaults.interval }),
+    ...(defaults?.timeout === undefined || defaultsClash ? {} : { timeoutMs: defaults.timeout }),
+    builtinTimeoutMs: BUILTIN_DEFAULTS.timeoutMs,
+    failureThreshold: defaults?.failureThreshold ?? BUILTIN_DEFAULTS.failureThreshold,
+    successThreshold: defaults?.successThreshold ?? BUILTIN_DEFAULTS.successThreshold,
+  };
+
+  const probes: ProbeSettings[] = [];
+  const firstIndexByName = new Map<string, number>();
+  const rawProbes = Array.isArray(tree.probes) ? (tree.probes as unknown[]) : [];
+  rawProbes.forEach((raw, index) => {
+    const built = buildProbe(raw, index, inherited, definitions);
+    issues.push(...built.issues);
+    if (built.settings !== undefined) probes.push(built.settings);
+    const name = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).name : undefined;
+    if (typeof name !== 'string') return;
+    const first = firstIndexByName.get(name);
+    if (first === undefined) firstIndexByName.set(name, index);
+    else issues.push(issueAt(['probes', index, 'name'], `duplicate name "${name}" (also probes[${first}])`));
+  });
+
+  if (written === undefined) return { issues };
+
+  const intervalMs = defaults?.interval ?? BUILTIN_DEFAULTS.intervalMs;
+  const timeoutMs = defaults?.timeout ?? BUILTIN_DEFAULTS.timeoutMs;
+  if (timeoutMs >= intervalMs) {
+    issues.push(issueAt(['defaults', 'timeout'], `must be less than interval (${formatDuration(intervalMs)})`));
+  }
+  const { drainDelay, timeout: shutdownTimeout } = written.shutdown;
+  if (drainDelay >= shutdownTimeout) {
+    issues.push(issueAt(['shutdown', 'drainDelay'], `must be less than shutdown.timeout (${formatDuration(shutdownTimeout)}), which must also cover closing clients`));
+  }
+
+  // An empty token (e.g. "${VITALS_TOKEN:-}") means: no token.
+  const token = written.auth.token === undefined || written.auth.token === '' ? undefined : written.auth.token;
+  if (written.auth.protectMetrics && token === undefined) {
+    issues.push(issueAt(['auth', 'protectMetrics'], 'needs auth.token: there is no token to protect /metrics with'));
+  }
+
+  const port = portFromEnv(env, issues) ?? written.server.port;
+  if (issues.length > 0) return { issues };
+  return {
+    issues,
+    config: {
+      service: written.service,
+      server: { host: written.server.host, port },
+      auth: { ...(token === undefined ? {} : { token }), protectMetrics: written.auth.protectMetrics },
+      defaults: {
+        intervalMs,
+        timeoutMs,
+        failureThreshold: inherited.failureThreshold,
+        successThreshold: inherited.successThreshold,
+      },
+      shutdown: { drainDelayMs: drainDelay, timeoutMs: shutdownTimeout },
+      probes,
+      source,
+    },
+  };
+}
+
+/** $VITALS_PORT, else $PORT (the PaaS convention), overrides server.port. Empty counts as unset. */
+function portFromEnv(env: NodeJS.ProcessEnv, issues: ConfigIssue[]): number | undefined {
+  for (const name of ['VITALS_PORT', 'PORT']) {
+    const value = env[name];
+    if (value === undefined || value.trim() === '') continue;
+    const port = Number(value.trim());
+    if (!/^\d+$/.test(value.trim()) || port > 65535) {
+      issues.push(issueAt(['server', 'port'], `${name}=${JSON.stringify(value)} is not a port (0-65535); it overrides server.port when set`));
+      return undefined;
+    }
+    return port;
+  }
+  return undefined;
+}

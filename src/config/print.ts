@@ -1,0 +1,110 @@
+import { probeDefinitions } from '../../probes/index.js';
+import { formatDuration } from '../core/duration.js';
+import { collectSecrets, REDACTED, redactDeep, redactText } from '../core/redact.js';
+import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
+import type { ConfigError } from './errors.js';
+import type { DefinitionTable } from './probe-settings.js';
+
+/** Secret values found while loading (variables named …_TOKEN, …_API_KEY), per config object. */
+const secretsFromEnvironment = new WeakMap<VitalsConfig, readonly string[]>();
+
+export function rememberSecrets(config: VitalsConfig, secrets: readonly string[]): void {
+  secretsFromEnvironment.set(config, secrets);
+}
+
+/**
+ * Every secret value the config holds: the auth token, the type-declared
+ * secret options, secret-named keys and URL passwords, and the values of
+ * secret-named environment variables it referenced. Pass this to redactText
+ * as `known` wherever probe output or errors leave the process.
+ */
+export function configSecrets(config: VitalsConfig, definitions: DefinitionTable = probeDefinitions): string[] {
+  const found = new Set<string>(secretsFromEnvironment.get(config) ?? []);
+  if (config.auth.token !== undefined) found.add(config.auth.token);
+  for (const probe of config.probes) {
+    for (const key of definitions[probe.type]?.secretOptions ?? []) {
+      for (const value of stringLeaves(probe.options[key])) found.add(value);
+    }
+    for (const value of collectSecrets(probe.options)) found.add(value);
+  }
+  return [...found].filter((value) => value !== '');
+}
+
+/**
+ * The effective config as plain JSON-able data, shaped like the file (durations
+ * as `30s`, options beside the common keys), with every secret masked. For
+ * `vitals config print` and /diagnostics.
+ */
+export function redactedConfig(config: VitalsConfig, definitions: DefinitionTable = probeDefinitions): Record<string, unknown> {
+  const known = configSecrets(config, definitions);
+  const text = (value: string): string => redactText(value, known);
+  return {
+    source: config.source,
+    service: { id: text(config.service.id), description: text(config.service.description) },
+    server: { host: text(config.server.host), port: config.server.port },
+    auth: { ...(config.auth.token === undefined ? {} : { token: REDACTED }), protectMetrics: config.auth.protectMetrics },
+    defaults: {
+      interval: formatDuration(config.defaults.intervalMs),
+      timeout: formatDuration(config.defaults.timeoutMs),
+      failureThreshold: config.defaults.failureThreshold,
+      successThreshold: config.defaults.successThreshold,
+    },
+    shutdown: { drainDelay: formatDuration(config.shutdown.drainDelayMs), timeout: formatDuration(config.shutdown.timeoutMs) },
+    probes: config.probes.map((probe) => redactedProbe(probe, definitions, known)),
+  };
+}
+
+function redactedProbe(probe: ProbeSettings, definitions: DefinitionTable, known: readonly string[]): Record<string, unknown> {
+  const secretKeys = new Set(definitions[probe.type]?.secretOptions ?? []);
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(probe.options)) {
+    options[key] = secretKeys.has(key) ? maskLeaves(value) : value;
+  }
+  return {
+    // name and type are validated to harmless shapes; known-secret replacement there would only mangle them.
+    name: probe.name,
+    type: probe.type,
+    critical: probe.critical,
+    groups: probe.groups,
+    interval: formatDuration(probe.intervalMs),
+    timeout: formatDuration(probe.timeoutMs),
+    failureThreshold: probe.failureThreshold,
+    successThreshold: probe.successThreshold,
+    warn: probe.warn,
+    fail: probe.fail,
+    ...redactDeep(toPlain(options), known),
+  };
+}
+
+/** Every string below a secret option is masked; other values keep their shape (a header map stays a map). */
+function maskLeaves(value: unknown): unknown {
+  if (typeof value === 'string') return value === '' ? value : REDACTED;
+  if (Array.isArray(value)) return value.map(maskLeaves);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskLeaves(v)]));
+  }
+  return value;
+}
+
+function stringLeaves(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringLeaves);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringLeaves);
+  return [];
+}
+
+/** Options may hold URL objects, Buffers, RegExps: keep output JSON-able and printable. */
+function toPlain(value: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value, (_key, inner: unknown) => (inner instanceof RegExp ? inner.source : inner))) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** For stderr: the file, then one `path: message` line per issue. No stack. */
+export function formatConfigIssues(error: ConfigError): string {
+  const count = error.issues.length === 1 ? '1 problem' : `${error.issues.length} problems`;
+  const source = error.source === 'zero-config' ? 'zero-config (no config file; settings from the environment)' : error.source;
+  const lines = error.issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`));
+  return [`${source}: ${count}`, ...lines].join('\n');
+}

@@ -1,0 +1,189 @@
+import type { z } from 'zod';
+import type { MeasurementSpec, ProbeDefinition } from '../core/probe.js';
+import type { ProbeSettings } from '../core/settings.js';
+import { formatDuration } from '../core/duration.js';
+import { PROBE_TYPES, type Group, type ProbeType } from '../core/types.js';
+import { issueAt, type ConfigIssue, type PathSegment } from './errors.js';
+import { PROBE_COMMON_KEYS, probeCommonSchema } from './schema.js';
+import { closest } from './suggest.js';
+import { validate } from './validate.js';
+
+export type DefinitionTable = Partial<Record<ProbeType, ProbeDefinition>>;
+
+/** What a probe inherits. `intervalMs`/`timeoutMs` are set only when the file wrote them in `defaults`. */
+export interface Inherited {
+  intervalMs?: number;
+  timeoutMs?: number;
+  /** Used when neither the probe nor `defaults` gives a timeout. */
+  builtinTimeoutMs: number;
+  failureThreshold: number;
+  successThreshold: number;
+}
+
+export interface BuiltProbe {
+  settings?: ProbeSettings;
+  issues: ConfigIssue[];
+}
+
+/**
+ * One `probes[i]` entry → ProbeSettings. Common keys and the type's own
+ * options are validated separately (a key unknown to both is an error),
+ * and every problem in the entry is reported, not just the first.
+ *
+ * Interval: probe's `interval`, else `defaults.interval` if the file wrote one,
+ * else the type's default (core 10s, auxiliary 30s, external 60s).
+ * Timeout: probe's `timeout`, else `defaults.timeout` if written; either must
+ * be < interval. With neither, the built-in 2s, shortened to half the
+ * interval for very short intervals (so a 1s interval still works).
+ */
+export function buildProbe(raw: unknown, index: number, inherited: Inherited, definitions: DefinitionTable): BuiltProbe {
+  const at: PathSegment[] = ['probes', index];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { issues: [issueAt(at, 'must be a mapping with at least name and type (e.g. "- name: db" / "  type: postgres")')] };
+  }
+  const entry = raw as Record<string, unknown>;
+  const common: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (PROBE_COMMON_KEYS.includes(key)) common[key] = value;
+    else rest[key] = value;
+  }
+
+  const issues: ConfigIssue[] = [];
+  const parsed = validate(probeCommonSchema, common, { at });
+  issues.push(...parsed.issues);
+
+  const typeCheck = resolveType(entry.type, definitions);
+  if (typeCheck.problem !== undefined) issues.push(issueAt([...at, 'type'], typeCheck.problem));
+  const definition = typeCheck.definition;
+
+  let options: Record<string, unknown> | undefined;
+  if (definition !== undefined) {
+    const strictOptions = (definition.options as z.ZodObject).strict();
+    const result = validate(strictOptions, rest, { at, siblingKeys: PROBE_COMMON_KEYS });
+    issues.push(...result.issues);
+    options = result.data as Record<string, unknown> | undefined;
+  }
+
+  const settingsIn = parsed.data;
+  if (settingsIn === undefined || definition === undefined) return { issues };
+
+  const thresholds = effectiveThresholds(definition, settingsIn.warn, settingsIn.fail, at);
+  issues.push(...thresholds.issues);
+
+  const intervalMs = settingsIn.interval ?? inherited.intervalMs ?? definition.defaultIntervalMs;
+  let timeoutMs = settingsIn.timeout ?? inherited.timeoutMs;
+  if (timeoutMs === undefined) {
+    timeoutMs = Math.min(inherited.builtinTimeoutMs, Math.max(1, Math.floor(intervalMs / 2)));
+  } else if (timeoutMs >= intervalMs) {
+    const origin = settingsIn.timeout === undefined ? ` (the timeout ${formatDuration(timeoutMs)} comes from defaults.timeout; set a shorter one here)` : '';
+    issues.push(issueAt([...at, 'timeout'], `must be less than interval (${formatDuration(intervalMs)})${origin}`));
+  }
+
+  if (issues.length > 0 || options === undefined) return { issues };
+  const groups: Group[] = settingsIn.groups === undefined ? [...(definition.defaultGroups ?? ['ready'])] : [...new Set(settingsIn.groups)];
+  return {
+    issues,
+    settings: {
+      name: settingsIn.name,
+      type: definition.type,
+      critical: settingsIn.critical ?? true,
+      groups,
+      intervalMs,
+      timeoutMs,
+      failureThreshold: settingsIn.failureThreshold ?? inherited.failureThreshold,
+      successThreshold: settingsIn.successThreshold ?? inherited.successThreshold,
+      warn: thresholds.warn,
+      fail: thresholds.fail,
+      options,
+    },
+  };
+}
+
+function resolveType(type: unknown, definitions: DefinitionTable): { definition?: ProbeDefinition; problem?: string } {
+  const available = Object.keys(definitions).filter((key) => definitions[key as ProbeType] !== undefined);
+  const list = `available: ${available.join(', ')}`;
+  if (type === undefined) return { problem: `required (${list})` };
+  if (typeof type !== 'string') return { problem: `must be a probe type name (${list})` };
+  const definition = definitions[type as ProbeType];
+  if (definition !== undefined) return { definition };
+  if ((PROBE_TYPES as readonly string[]).includes(type)) {
+    return { problem: `probe type "${type}" is not available in this build (${list})` };
+  }
+  const suggestion = closest(type, available);
+  return { problem: `unknown probe type "${type}" (${suggestion === undefined ? '' : `did you mean ${suggestion}? `}${list})` };
+}
+
+interface Thresholds {
+  warn: Record<string, number>;
+  fail: Record<string, number>;
+  issues: ConfigIssue[];
+}
+
+/** Type defaults overlaid with the config; `null` switches a default off. */
+function effectiveThresholds(
+  definition: ProbeDefinition,
+  warnConfig: Record<string, number | null> | undefined,
+  failConfig: Record<string, number | null> | undefined,
+  at: PathSegment[],
+): Thresholds {
+  const issues: ConfigIssue[] = [];
+  const measurements = definition.measurements;
+  const names = Object.keys(measurements);
+  const overlay = (level: 'warn' | 'fail', config: Record<string, number | null> | undefined): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [name, spec] of Object.entries(measurements)) {
+      const fallback = spec[level];
+      if (fallback !== undefined) out[name] = fallback;
+    }
+    for (const [name, value] of Object.entries(config ?? {})) {
+      const spec = measurements[name];
+      if (spec === undefined) {
+        const suggestion = closest(name, names);
+        const valid = names.length === 0 ? `${definition.type} has no measurements` : `valid: ${names.join(', ')}`;
+        issues.push(issueAt([...at, level, name], `unknown measurement for ${definition.type} (${suggestion === undefined ? '' : `did you mean ${suggestion}? `}${valid})`));
+        continue;
+      }
+      if (value === null) {
+        delete out[name];
+        continue;
+      }
+      const rangeProblem = outOfRange(spec, value);
+      if (rangeProblem !== undefined) issues.push(issueAt([...at, level, name], rangeProblem));
+      out[name] = value;
+    }
+    return out;
+  };
+  const warn = overlay('warn', warnConfig);
+  const fail = overlay('fail', failConfig);
+
+  for (const [name, spec] of Object.entries(measurements)) {
+    const w = warn[name];
+    const f = fail[name];
+    if (w === undefined || f === undefined) continue;
+    const higherIsWorse = (spec.worse ?? 'higher') === 'higher';
+    if (higherIsWorse ? w <= f : w >= f) continue;
+    const warnWritten = warnConfig?.[name] !== undefined;
+    const failWritten = failConfig?.[name] !== undefined;
+    const level = warnWritten ? 'warn' : 'fail';
+    const other = level === 'warn' ? 'fail' : 'warn';
+    const otherValue = level === 'warn' ? f : w;
+    const otherWritten = level === 'warn' ? failWritten : warnWritten;
+    const relation = higherIsWorse ? (level === 'warn' ? 'above' : 'below') : level === 'warn' ? 'below' : 'above';
+    const rule = higherIsWorse ? 'higher is worse, so warn must be ≤ fail' : 'lower is worse, so warn must be ≥ fail';
+    issues.push(
+      issueAt(
+        [...at, level, name],
+        `${level === 'warn' ? w : f} is ${relation} ${other} (${otherValue}${otherWritten ? '' : ', the default'}); for ${name} ${rule}`,
+      ),
+    );
+  }
+  return { warn, fail, issues };
+}
+
+function outOfRange(spec: MeasurementSpec, value: number): string | undefined {
+  if (spec.unit === 'ratio' && (value < 0 || value > 1)) return `must be between 0 and 1 (a ratio: 0.8 means 80%), got ${value}`;
+  if (spec.unit === 'percent' && (value < 0 || value > 100)) return `must be between 0 and 100 (a percentage), got ${value}`;
+  if (value < 0 && spec.unit !== 'code') return `must not be negative, got ${value}`;
+  return undefined;
+}
