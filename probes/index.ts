@@ -1,6 +1,10 @@
 import type { ProbeDefinition } from '../src/core/probe.js';
 import type { ProbeType } from '../src/core/types.js';
 import { natsProbe } from './nats.js';
+import { httpProbe } from './http.js';
+import { tcpProbe } from './tcp.js';
+import { dnsProbe } from './dns.js';
+import { tlsProbe } from './tls.js';
 
 /**
  * Every probe type, one line each. Adding a type = one file in probes/ and one
@@ -8,6 +12,10 @@ import { natsProbe } from './nats.js';
  */
 export const probeDefinitions: Partial<Record<ProbeType, ProbeDefinition>> = {
   nats: natsProbe,
+  http: httpProbe,
+  tcp: tcpProbe,
+  dns: dnsProbe,
+  tls: tlsProbe,
 };
 
 export function definitionFor(type: ProbeType): ProbeDefinition {

@@ -1,0 +1,307 @@
+import { performance } from 'node:perf_hooks';
+import { TLSSocket } from 'node:tls';
+import { Agent, buildConnector, interceptors, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { ProbeError } from '../src/core/errors.js';
+import type { Probe, ProbeDefinition } from '../src/core/probe.js';
+import { redactUrl } from '../src/core/redact.js';
+import type { CheckReport, CheckWarning, Observation } from '../src/core/types.js';
+import { caLoader } from './shared/ca-file.js';
+import { chainExpiry } from './shared/cert-chain.js';
+import {
+  describeExpected,
+  isStatusRange,
+  jsonMismatches,
+  shortValue,
+  statusExpected,
+  type StatusSpec,
+} from './shared/http-expectations.js';
+import { findTlsFailure, TLS_HINT } from './shared/tls-failure.js';
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const MAX_REDIRECTS = 5;
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const options = z.object({
+  url: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      message: 'must be an http:// or https:// URL',
+    }),
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  headers: z
+    .record(
+      z.string().regex(HEADER_NAME, 'not a valid header name'),
+      z.string().refine((value) => !/[\r\n\0]/.test(value), { message: 'header values cannot hold line breaks' }),
+    )
+    .default({}),
+  expectStatus: z
+    .array(
+      z.union([
+        z.number().int().min(100).max(599),
+        z.string().refine(isStatusRange, { message: 'must be a status code or a range like "200-299"' }),
+      ]),
+    )
+    .min(1)
+    .default(['200-399']),
+  bodyContains: z.string().min(1).optional(),
+  json: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_MAX_BODY_BYTES),
+  ca: z.string().min(1).optional(),
+  insecure: z.boolean().default(false),
+  followRedirects: z.boolean().default(false),
+});
+
+type HttpOptions = z.output<typeof options>;
+
+const HINT_AUTH =
+  'the server rejected the credentials: check the Authorization / API-key header and the environment variable it comes from (e.g. OPENAI_API_KEY); set or rotate the key if it is wrong, expired or revoked';
+const HINT_RATE_LIMITED =
+  'rate limited or out of quota: lower the request rate (or this probe\'s interval), cache responses, use a cheaper model, or raise the quota / plan with the provider';
+const HINT_SERVER_ERROR =
+  'the upstream answered with a server error: read that service\'s logs and its own health, restart it if it is stuck, and check start-up ordering (depends_on) of what it needs';
+const HINT_EXPECTATION =
+  'the response was not what the probe expects: check the URL and method, whether the endpoint moved (redirects), and the expectStatus / bodyContains / json options';
+
+/** What the response said about retrying, for messages: "Retry-After: 30s". */
+function retryAfterNote(value: string | string[] | undefined): string {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return '';
+  const trimmed = raw.trim();
+  if (/^\d+$/.test(trimmed)) return ` (Retry-After: ${trimmed}s)`;
+  const at = Date.parse(trimmed);
+  if (Number.isFinite(at)) return ` (Retry-After: ${Math.max(0, Math.round((at - Date.now()) / 1000))}s)`;
+  return ` (Retry-After: ${shortValue(trimmed, 40)})`;
+}
+
+interface BodyRead {
+  bytes: Buffer;
+  /** The response held more than maxBodyBytes; reading stopped there. */
+  truncated: boolean;
+}
+
+/**
+ * Reads at most `limit` bytes, then destroys the stream: a never-ending or
+ * huge body costs at most `limit` bytes of memory and ends the exchange.
+ */
+async function readBodyCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<BodyRead> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size + chunk.length > limit) {
+      chunks.push(chunk.subarray(0, limit - size));
+      size = limit;
+      truncated = true;
+      break; // leaving the loop destroys the stream, which closes the connection
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  if (truncated && !body.destroyed) body.destroy();
+  return { bytes: Buffer.concat(chunks, size), truncated };
+}
+
+function bodyMismatch(opts: HttpOptions, read: BodyRead): string | undefined {
+  const scope = read.truncated ? ` in the first ${opts.maxBodyBytes} bytes (maxBodyBytes)` : '';
+  const text = read.bytes.toString('utf8');
+  if (opts.bodyContains !== undefined && !text.includes(opts.bodyContains)) {
+    return `body does not contain ${shortValue(opts.bodyContains)}${scope}`;
+  }
+  if (opts.json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return read.truncated
+        ? `body is larger than maxBodyBytes (${opts.maxBodyBytes}); raise it to check json fields`
+        : 'body is not valid JSON';
+    }
+    const differences = jsonMismatches(parsed, opts.json);
+    if (differences.length > 0) return `json ${differences.join('; ')}`;
+  }
+  return undefined;
+}
+
+/** A dispatcher per probe: its own CA, verification and connection reuse, and a view of the peer certificate. */
+function createDispatcher(opts: HttpOptions, ca: Buffer | undefined, onPeerExpiry: (epochSeconds: number) => void): {
+  agent: Agent;
+  dispatcher: Dispatcher;
+} {
+  const connect = buildConnector({ ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !opts.insecure });
+  const agent = new Agent({
+    // Probes run every tens of seconds: keep a connection briefly, never many.
+    connections: 2,
+    keepAliveTimeout: 4_000,
+    connect(connectOptions, callback) {
+      connect(connectOptions, (error, socket) => {
+        if (error !== null) {
+          callback(error, null);
+          return;
+        }
+        if (socket instanceof TLSSocket) {
+          const expiry = chainExpiry(socket.getPeerCertificate(true));
+          if (expiry !== undefined) onPeerExpiry(Math.floor(expiry.earliestMs / 1000));
+        }
+        callback(null, socket);
+      });
+    },
+  });
+  const dispatcher = opts.followRedirects ? agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) : agent;
+  return { agent, dispatcher };
+}
+
+function createHttpProbe(opts: HttpOptions): Probe {
+  const loadCa = caLoader(opts.ca);
+  const target = `${opts.method} ${redactUrl(opts.url)}`;
+  const isHttps = opts.url.toLowerCase().startsWith('https:');
+  let connection: { agent: Agent; dispatcher: Dispatcher } | undefined;
+  let certExpiry: number | undefined;
+
+  const dispatcherFor = async (): Promise<Dispatcher> => {
+    connection ??= createDispatcher(opts, await loadCa(), (seconds) => (certExpiry = seconds));
+    return connection.dispatcher;
+  };
+
+  return {
+    async check(signal: AbortSignal): Promise<CheckReport> {
+      if (opts.method === 'HEAD' && (opts.bodyContains !== undefined || opts.json !== undefined)) {
+        throw new ProbeError('config', 'bodyContains / json need a body: use GET or POST, not HEAD');
+      }
+      const dispatcher = await dispatcherFor();
+      const started = performance.now();
+      const response = await request(opts.url, {
+        method: opts.method,
+        headers: opts.headers,
+        dispatcher,
+        signal,
+        ...(opts.method === 'POST' ? { body: '' } : {}),
+      });
+      const status = response.statusCode;
+      const statusLine = `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''} from ${target}`;
+      const expected = statusExpected(status, opts.expectStatus as StatusSpec[]);
+
+      if (!expected && (status === 401 || status === 403)) {
+        response.body.destroy();
+        throw new ProbeError('auth', `${statusLine}: credentials rejected`, { hint: HINT_AUTH });
+      }
+      if (!expected && status >= 500) {
+        response.body.destroy();
+        throw new ProbeError('unavailable', `${statusLine}${retryAfterNote(response.headers['retry-after'])}`, {
+          hint: HINT_SERVER_ERROR,
+        });
+      }
+
+      const warnings: CheckWarning[] = [];
+      let read: BodyRead = { bytes: Buffer.alloc(0), truncated: false };
+      if (!expected && status === 429) {
+        response.body.destroy();
+        warnings.push({
+          reason: 'unavailable',
+          message: `${statusLine}: rate limited${retryAfterNote(response.headers['retry-after'])}`,
+          hint: HINT_RATE_LIMITED,
+        });
+      } else {
+        read = await readBodyCapped(response.body, opts.maxBodyBytes);
+      }
+      const responseTime = performance.now() - started;
+
+      const statusObservation: Observation = { measurement: 'statusCode', value: status, unit: 'code' };
+      if (!expected && status !== 429) {
+        statusObservation.status = 'fail';
+        const location = response.headers.location;
+        const redirect =
+          status >= 300 && status < 400 && location !== undefined && !opts.followRedirects
+            ? ` (redirect to ${redactUrl(String(location))} not followed; set followRedirects or expect ${status})`
+            : '';
+        statusObservation.output = `status ${status}, expected ${describeExpected(opts.expectStatus)}${redirect}`;
+      }
+      const observations: Observation[] = [
+        { measurement: 'responseTime', value: Math.round(responseTime * 1000) / 1000, unit: 'ms' },
+        statusObservation,
+        { measurement: 'bodyBytes', value: read.bytes.length, unit: 'bytes' },
+      ];
+
+      if (expected) {
+        const mismatch = bodyMismatch(opts, read);
+        if (mismatch !== undefined) throw new ProbeError('threshold', `${statusLine}: ${mismatch}`, { hint: HINT_EXPECTATION });
+      }
+
+      const report: CheckReport = {
+        observations,
+        info: { url: redactUrl(opts.url), method: opts.method, bodyTruncated: read.truncated },
+      };
+      if (warnings.length > 0) report.warnings = warnings;
+      if (isHttps && certExpiry !== undefined) report.certExpiry = certExpiry;
+      return report;
+    },
+
+    async close(deadlineMs: number): Promise<void> {
+      const current = connection;
+      connection = undefined;
+      if (current === undefined) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), deadlineMs);
+        timer.unref();
+      });
+      try {
+        // A graceful close waits for requests in flight; a hung peer gets destroyed instead.
+        const outcome = await Promise.race([current.agent.close().then(() => 'closed' as const), late]);
+        if (outcome === 'late') await current.agent.destroy();
+      } catch {
+        await current.agent.destroy().catch(() => undefined);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export const httpProbe: ProbeDefinition<typeof options> = {
+  type: 'http',
+  componentType: 'component',
+  // External by default (third-party APIs bill and rate-limit); set 10–30s for in-cluster upstreams.
+  defaultIntervalMs: 60_000,
+  options,
+  measurements: {
+    responseTime: { unit: 'ms', description: 'request sent → response headers and (capped) body received' },
+    statusCode: { unit: 'code', description: 'HTTP status of the (last) response' },
+    bodyBytes: { unit: 'bytes', description: 'body bytes read, at most maxBodyBytes' },
+  },
+  hints: {
+    reasons: {
+      refused:
+        'nothing accepted the connection at the URL: check the service is running (container up, depends_on / start-up order) and the URL\'s host and port',
+      timeout:
+        'the upstream did not answer within the probe timeout: check whether it is hung or overloaded (its logs, its own /health), and that no firewall drops the traffic',
+      dns: 'the URL\'s host name did not resolve: check its spelling, the resolver configuration and search domains (`nslookup HOST`)',
+      tls: TLS_HINT,
+      auth: HINT_AUTH,
+      unavailable: HINT_SERVER_ERROR,
+      threshold: HINT_EXPECTATION,
+      config: 'check the probe\'s url, method, headers and ca options',
+    },
+    measurements: {
+      statusCode: HINT_EXPECTATION,
+      responseTime:
+        'the upstream answers slowly: look at its load and its own dependencies; raise the responseTime threshold only if this latency is normal',
+    },
+  },
+  classifyError(error) {
+    const failure = findTlsFailure(error);
+    if (failure === undefined) return undefined;
+    return { reason: 'tls', message: `TLS: ${failure.description}`, hint: TLS_HINT };
+  },
+  // Every header value counts as a secret (Cookie, custom API-key headers…): they never appear in output.
+  secretOptions: ['headers'],
+  create(parsed) {
+    return createHttpProbe(parsed);
+  },
+};

@@ -1,0 +1,167 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls, { type DetailedPeerCertificate } from 'node:tls';
+import { z } from 'zod';
+import { ProbeError } from '../src/core/errors.js';
+import type { Probe, ProbeDefinition } from '../src/core/probe.js';
+import type { CheckReport } from '../src/core/types.js';
+import { caLoader } from './shared/ca-file.js';
+import { certName, chainExpiry } from './shared/cert-chain.js';
+import { describeTlsCode, EXPIRY_HINT, TLS_HINT } from './shared/tls-failure.js';
+
+const DAY_MS = 86_400_000;
+
+const options = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535).default(443),
+  servername: z.string().min(1).optional(),
+  ca: z.string().min(1).optional(),
+  insecure: z.boolean().default(false),
+});
+
+type TlsOptions = z.output<typeof options>;
+
+interface Handshake {
+  handshakeTime: number;
+  peer: DetailedPeerCertificate;
+  protocol: string | null;
+  /** OpenSSL's chain verdict (or Node's hostname check code) when not trusted. */
+  authorizationError?: string;
+}
+
+/**
+ * One handshake, verification recorded rather than enforced, so an expired
+ * or untrusted certificate can still be read and described. Nothing is sent
+ * over the connection; it is closed as soon as the handshake is done.
+ */
+function handshake(opts: TlsOptions, ca: Buffer | undefined, signal: AbortSignal): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const sni = opts.servername ?? (net.isIP(opts.host) === 0 ? opts.host : undefined);
+    const socket = tls.connect({
+      host: opts.host,
+      port: opts.port,
+      ...(sni === undefined ? {} : { servername: sni }),
+      ...(ca === undefined ? {} : { ca }),
+      rejectUnauthorized: false,
+    });
+    const onAbort = (): void => {
+      socket.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      const result: Handshake = {
+        handshakeTime: performance.now() - started,
+        peer: socket.getPeerCertificate(true),
+        protocol: socket.getProtocol(),
+      };
+      const verdict = socket.authorizationError as Error | string | null | undefined;
+      if (!socket.authorized && verdict !== null && verdict !== undefined) {
+        result.authorizationError = typeof verdict === 'string' ? verdict : verdict.message;
+      }
+      socket.destroy();
+      resolve(result);
+    });
+    socket.once('error', (error) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(error);
+    });
+  });
+}
+
+/** Why the certificate is not acceptable for this host, or undefined when it is. */
+function verificationFailure(opts: TlsOptions, result: Handshake): string | undefined {
+  const identity = opts.servername ?? opts.host;
+  if (result.authorizationError !== undefined && result.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return describeTlsCode(result.authorizationError);
+  }
+  // Node runs the hostname check itself only when the chain verified; run it here to name the mismatch precisely.
+  const mismatch = tls.checkServerIdentity(identity, result.peer);
+  if (mismatch !== undefined) return `${describeTlsCode('ERR_TLS_CERT_ALTNAME_INVALID')} (${mismatch.message})`;
+  return undefined;
+}
+
+function createTlsProbe(opts: TlsOptions): Probe {
+  const loadCa = caLoader(opts.ca);
+  const target = `${opts.host}:${opts.port}`;
+  return {
+    async check(signal: AbortSignal): Promise<CheckReport> {
+      const result = await handshake(opts, await loadCa(), signal);
+      if (result.peer.valid_to === undefined) {
+        throw new ProbeError('tls', `${target} presented no certificate`, { hint: TLS_HINT });
+      }
+      const expiry = chainExpiry(result.peer);
+      const leafExpiresMs = Date.parse(result.peer.valid_to);
+      const earliestMs = expiry?.earliestMs ?? leafExpiresMs;
+      const failure = verificationFailure(opts, result);
+
+      if (failure !== undefined && !opts.insecure) {
+        const expiredNote =
+          earliestMs < Date.now()
+            ? `; ${expiry?.earliestName ?? certName(result.peer.subject)} expired ${new Date(earliestMs).toISOString()}`
+            : '';
+        throw new ProbeError('tls', `${target}: ${failure}${expiredNote}`, { hint: TLS_HINT });
+      }
+
+      return {
+        observations: [
+          { measurement: 'daysUntilExpiry', value: Math.round(((earliestMs - Date.now()) / DAY_MS) * 100) / 100, unit: 'days' },
+          { measurement: 'handshakeTime', value: Math.round(result.handshakeTime * 1000) / 1000, unit: 'ms' },
+        ],
+        info: {
+          subject: certName(result.peer.subject),
+          issuer: certName(result.peer.issuer),
+          protocol: result.protocol,
+          validTo: new Date(leafExpiresMs).toISOString(),
+          earliestExpiry: new Date(earliestMs).toISOString(),
+          earliestExpiring: expiry?.earliestName ?? certName(result.peer.subject),
+          chainLength: expiry?.chainLength ?? 1,
+          verification: failure ?? 'ok',
+        },
+        certExpiry: Math.floor(earliestMs / 1000),
+      };
+    },
+    async close(): Promise<void> {
+      // Nothing is held between runs.
+    },
+  };
+}
+
+export const tlsProbe: ProbeDefinition<typeof options> = {
+  type: 'tls',
+  componentType: 'component',
+  // External: certificates change on a scale of days; a minute is plenty.
+  defaultIntervalMs: 60_000,
+  options,
+  measurements: {
+    daysUntilExpiry: {
+      unit: 'days',
+      worse: 'lower',
+      warn: 14,
+      fail: 3,
+      description: 'days until the earliest notAfter in the presented chain',
+    },
+    handshakeTime: { unit: 'ms', description: 'TCP connect + TLS handshake' },
+  },
+  hints: {
+    reasons: {
+      tls: TLS_HINT,
+      threshold: EXPIRY_HINT,
+      refused: 'nothing is listening on that host and port: check the TLS endpoint is up and the port (443 by default) is right',
+      timeout:
+        'no TLS handshake within the timeout: check the port really speaks TLS, and that no firewall drops the traffic',
+      dns: 'the host name did not resolve: check its spelling and the resolver configuration (`nslookup HOST`)',
+      config: 'check the host, port, servername and ca options',
+    },
+    measurements: {
+      daysUntilExpiry: EXPIRY_HINT,
+      handshakeTime: 'TLS handshakes are slow: check the server\'s CPU, network latency and OCSP / chain size',
+    },
+  },
+  create(parsed) {
+    return createTlsProbe(parsed);
+  },
+};
