@@ -1,10 +1,10 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALERTS_FILE, ALERTS_TEST_FILE, allRules } from './rules.js';
-import { findTool, runTool } from './tools.js';
+import { findTool, ROOT, runTool } from './tools.js';
 
 /** The series of CONTRACT §6 that rules may use (plus Prometheus' own `up`). */
 const CONTRACT_METRICS = new Set([
@@ -64,6 +64,20 @@ describe('alert rules: shape', () => {
     const used = new Set(rules.flatMap((rule) => rule.expr.match(/\bvitals_[a-z_]+/g) ?? []));
     expect(used.size).toBeGreaterThan(5);
     for (const name of used) expect(CONTRACT_METRICS, `unknown metric ${name}`).toContain(name);
+  });
+
+  it('uses only measurements that the probe of that type reports', () => {
+    const pairs = rules.flatMap((rule) =>
+      [...rule.expr.matchAll(/type="(\w+)",measurement=~?"([\w|]+)"/g)].flatMap((m) =>
+        (m[2] ?? '').split('|').map((measurement) => [m[1] ?? '', measurement] as const),
+      ),
+    );
+    expect(pairs.length).toBeGreaterThanOrEqual(5);
+    for (const [type, measurement] of pairs) {
+      const source = join(ROOT, 'probes', `${type}.ts`);
+      expect(existsSync(source), `probes/${type}.ts exists`).toBe(true);
+      expect(readFileSync(source, 'utf8'), `probes/${type}.ts reports ${measurement}`).toMatch(new RegExp(`['"]${measurement}['"]`));
+    }
   });
 
   it('covers every alert the deployment issue asks for', () => {
