@@ -2,8 +2,8 @@ import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
 import { formatDuration } from '../core/duration.js';
 import { issueAt, type ConfigIssue } from './errors.js';
 import { buildProbe, type DefinitionTable } from './probe-settings.js';
-import { BUILTIN_DEFAULTS, fileSchema } from './schema.js';
-import { validate } from './validate.js';
+import { BUILTIN_DEFAULTS, fileSchema, type ParsedFile } from './schema.js';
+import { validateFields } from './validate.js';
 
 export interface Built {
   config?: VitalsConfig;
@@ -17,11 +17,11 @@ export interface Built {
  */
 export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, definitions: DefinitionTable): Built {
   const issues: ConfigIssue[] = [];
-  const file = validate(fileSchema, tree, {});
+  // Section by section: a bad server.port must not hide the checks on defaults or probes.
+  const file = validateFields(fileSchema.shape, tree, { at: [] });
   issues.push(...file.issues);
-
-  const written = file.data;
-  const defaults = written?.defaults;
+  const written = file.data as Partial<ParsedFile>;
+  const defaults = written.defaults;
   // A defaults.timeout that is already reported against defaults.interval is
   // not inherited, so it is reported once rather than once per probe.
   const defaultsClash =
@@ -48,39 +48,44 @@ export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEn
     else issues.push(issueAt(['probes', index, 'name'], `duplicate name "${name}" (also probes[${first}])`));
   });
 
-  if (written === undefined) return { issues };
-
   const intervalMs = defaults?.interval ?? BUILTIN_DEFAULTS.intervalMs;
   const timeoutMs = defaults?.timeout ?? BUILTIN_DEFAULTS.timeoutMs;
-  if (timeoutMs >= intervalMs) {
+  if (defaults !== undefined && timeoutMs >= intervalMs) {
     issues.push(issueAt(['defaults', 'timeout'], `must be less than interval (${formatDuration(intervalMs)})`));
   }
-  const { drainDelay, timeout: shutdownTimeout } = written.shutdown;
-  if (drainDelay >= shutdownTimeout) {
-    issues.push(issueAt(['shutdown', 'drainDelay'], `must be less than shutdown.timeout (${formatDuration(shutdownTimeout)}), which must also cover closing clients`));
+  const shutdown = written.shutdown;
+  if (shutdown !== undefined && shutdown.drainDelay >= shutdown.timeout) {
+    issues.push(
+      issueAt(['shutdown', 'drainDelay'], `must be less than shutdown.timeout (${formatDuration(shutdown.timeout)}), which must also cover closing clients`),
+    );
   }
 
+  const auth = written.auth;
   // An empty token (e.g. "${VITALS_TOKEN:-}") means: no token.
-  const token = written.auth.token === undefined || written.auth.token === '' ? undefined : written.auth.token;
-  if (written.auth.protectMetrics && token === undefined) {
+  const token = auth?.token === undefined || auth.token === '' ? undefined : auth.token;
+  if (auth?.protectMetrics === true && token === undefined) {
     issues.push(issueAt(['auth', 'protectMetrics'], 'needs auth.token: there is no token to protect /metrics with'));
   }
 
-  const port = portFromEnv(env, issues) ?? written.server.port;
-  if (issues.length > 0) return { issues };
+  const envPort = portFromEnv(env, issues);
+  const { service, server } = written;
+  if (issues.length > 0 || service === undefined || server === undefined || auth === undefined || shutdown === undefined) {
+    return { issues };
+  }
+  const port = envPort ?? server.port;
   return {
     issues,
     config: {
-      service: written.service,
-      server: { host: written.server.host, port },
-      auth: { ...(token === undefined ? {} : { token }), protectMetrics: written.auth.protectMetrics },
+      service,
+      server: { host: server.host, port },
+      auth: { ...(token === undefined ? {} : { token }), protectMetrics: auth.protectMetrics },
       defaults: {
         intervalMs,
         timeoutMs,
         failureThreshold: inherited.failureThreshold,
         successThreshold: inherited.successThreshold,
       },
-      shutdown: { drainDelayMs: drainDelay, timeoutMs: shutdownTimeout },
+      shutdown: { drainDelayMs: shutdown.drainDelay, timeoutMs: shutdown.timeout },
       probes,
       source,
     },

@@ -6,7 +6,9 @@ import { PROBE_TYPES, type Group, type ProbeType } from '../core/types.js';
 import { issueAt, type ConfigIssue, type PathSegment } from './errors.js';
 import { PROBE_COMMON_KEYS, probeCommonSchema } from './schema.js';
 import { closest } from './suggest.js';
-import { validate } from './validate.js';
+import { validate, validateFields } from './validate.js';
+
+type CommonSettings = z.output<typeof probeCommonSchema>;
 
 export type DefinitionTable = Partial<Record<ProbeType, ProbeDefinition>>;
 
@@ -50,23 +52,20 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, de
   }
 
   const issues: ConfigIssue[] = [];
-  const parsed = validate(probeCommonSchema, common, { at });
+  // Field by field: a bad name must not hide a bad timeout or threshold.
+  const parsed = validateFields(probeCommonSchema.shape, common, { at, allowOthers: true });
   issues.push(...parsed.issues);
+  const settingsIn = parsed.data as Partial<CommonSettings>;
 
   const typeCheck = resolveType(entry.type, definitions);
   if (typeCheck.problem !== undefined) issues.push(issueAt([...at, 'type'], typeCheck.problem));
   const definition = typeCheck.definition;
+  if (definition === undefined) return { issues };
 
-  let options: Record<string, unknown> | undefined;
-  if (definition !== undefined) {
-    const strictOptions = (definition.options as z.ZodObject).strict();
-    const result = validate(strictOptions, rest, { at, siblingKeys: PROBE_COMMON_KEYS });
-    issues.push(...result.issues);
-    options = result.data as Record<string, unknown> | undefined;
-  }
-
-  const settingsIn = parsed.data;
-  if (settingsIn === undefined || definition === undefined) return { issues };
+  const strictOptions = (definition.options as z.ZodObject).strict();
+  const optionsResult = validate(strictOptions, rest, { at, siblingKeys: PROBE_COMMON_KEYS });
+  issues.push(...optionsResult.issues);
+  const options = optionsResult.data as Record<string, unknown> | undefined;
 
   const thresholds = effectiveThresholds(definition, settingsIn.warn, settingsIn.fail, at);
   issues.push(...thresholds.issues);
@@ -75,12 +74,12 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, de
   let timeoutMs = settingsIn.timeout ?? inherited.timeoutMs;
   if (timeoutMs === undefined) {
     timeoutMs = Math.min(inherited.builtinTimeoutMs, Math.max(1, Math.floor(intervalMs / 2)));
-  } else if (timeoutMs >= intervalMs) {
+  } else if (timeoutMs >= intervalMs && !parsed.failed.has('interval') && !parsed.failed.has('timeout')) {
     const origin = settingsIn.timeout === undefined ? ` (the timeout ${formatDuration(timeoutMs)} comes from defaults.timeout; set a shorter one here)` : '';
     issues.push(issueAt([...at, 'timeout'], `must be less than interval (${formatDuration(intervalMs)})${origin}`));
   }
 
-  if (issues.length > 0 || options === undefined) return { issues };
+  if (issues.length > 0 || options === undefined || settingsIn.name === undefined) return { issues };
   const groups: Group[] = settingsIn.groups === undefined ? [...(definition.defaultGroups ?? ['ready'])] : [...new Set(settingsIn.groups)];
   return {
     issues,

@@ -145,3 +145,40 @@ function describeUnion(branches: readonly (readonly Issue[])[], input: unknown):
   if (expected.size === 0) return 'invalid value';
   return `expected ${[...expected].join(' or ')}, got ${describeValue(input)}`;
 }
+
+export interface ValidatedFields {
+  /** Parsed value per key that passed; keys that failed are absent. */
+  data: Record<string, unknown>;
+  /** Keys that were present but failed. */
+  failed: Set<string>;
+  issues: ConfigIssue[];
+}
+
+/**
+ * Validates an object field by field, so one bad field does not hide what can
+ * still be checked with the others (cross-field rules, thresholds).
+ * Keys not in `shape` are reported as unknown unless `allowOthers`.
+ */
+export function validateFields(
+  shape: Record<string, z.ZodType>,
+  value: Record<string, unknown>,
+  options: { at: readonly PathSegment[]; allowOthers?: boolean },
+): ValidatedFields {
+  const data: Record<string, unknown> = {};
+  const failed = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  const known = Object.keys(shape);
+  for (const key of Object.keys(value)) {
+    if (!(key in shape) && options.allowOthers !== true) issues.push(issueAt([...options.at, key], unknownKeyMessage(key, known)));
+  }
+  for (const [key, schema] of Object.entries(shape)) {
+    const result = validate(schema, value[key], { at: [...options.at, key] });
+    if (result.issues.length > 0) {
+      failed.add(key);
+      issues.push(...result.issues);
+    } else if (result.data !== undefined) {
+      data[key] = result.data;
+    }
+  }
+  return { data, failed, issues };
+}
