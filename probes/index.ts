@@ -1,5 +1,8 @@
 import type { ProbeDefinition } from '../src/core/probe.js';
 import type { ProbeType } from '../src/core/types.js';
+import { eventloopProbe } from './eventloop.js';
+import { memoryProbe } from './memory.js';
+import { diskProbe } from './disk.js';
 import { natsProbe } from './nats.js';
 import { httpProbe } from './http.js';
 import { tcpProbe } from './tcp.js';
@@ -11,6 +14,9 @@ import { tlsProbe } from './tls.js';
  * line here. (Typed Partial while the types arrive; see PROBE_TYPES.)
  */
 export const probeDefinitions: Partial<Record<ProbeType, ProbeDefinition>> = {
+  eventloop: eventloopProbe,
+  memory: memoryProbe,
+  disk: diskProbe,
   nats: natsProbe,
   http: httpProbe,
   tcp: tcpProbe,
