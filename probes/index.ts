@@ -4,6 +4,7 @@ import { eventloopProbe } from './eventloop.js';
 import { memoryProbe } from './memory.js';
 import { diskProbe } from './disk.js';
 import { natsProbe } from './nats.js';
+import { neo4jProbe } from './neo4j.js';
 import { httpProbe } from './http.js';
 import { tcpProbe } from './tcp.js';
 import { dnsProbe } from './dns.js';
@@ -18,6 +19,7 @@ export const probeDefinitions: Partial<Record<ProbeType, ProbeDefinition>> = {
   memory: memoryProbe,
   disk: diskProbe,
   nats: natsProbe,
+  neo4j: neo4jProbe,
   http: httpProbe,
   tcp: tcpProbe,
   dns: dnsProbe,
