@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { VitalsConfig } from '../core/settings.js';
+import type { LifecycleState, StateReader } from '../core/state.js';
+import type { ProbeResult } from '../core/types.js';
+import type { VitalsMetrics } from '../metrics/metrics.js';
+
+/** The lifecycle flags, as a getter or as anything with `state()` (e.g. runner/Lifecycle). */
+export type LifecycleSource = (() => LifecycleState) | { state(): LifecycleState };
+
+export interface AppDeps {
+  config: VitalsConfig;
+  state: StateReader;
+  lifecycle: LifecycleSource;
+  metrics: VitalsMetrics;
+  /** Runs one probe now (single-flight); for the admin routes. */
+  runProbe?: (name: string) => Promise<ProbeResult>;
+  /** Fastify logs through it; nothing is logged per request at info level. */
+  logger?: Logger;
+  version: string;
+  /** The effective config with secrets masked, for /diagnostics. Default: redactDeep(config). */
+  redactedConfig?: () => unknown;
+  /** Exact secret values to scrub from every body, on top of those found in config. */
+  secrets?: readonly string[];
+  /** /diagnostics rate limit per client address. Default 5 per 1000 ms. */
+  diagnosticsRateLimit?: { max: number; timeWindowMs: number };
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+/** What every route plugin reads, resolved once in buildApp. Decorated as `app.vitals`. */
+export interface AppContext {
+  readonly deps: AppDeps;
+  readonly config: VitalsConfig;
+  readonly state: StateReader;
+  lifecycle(): LifecycleState;
+  now(): number;
+  /** Known secret values (config passwords, URL passwords, the auth token). */
+  readonly secrets: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    vitals: AppContext;
+  }
+}

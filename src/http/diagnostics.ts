@@ -1,0 +1,56 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { redactDeep } from '../core/redact.js';
+import { requireToken } from './auth.js';
+import { buildDiagnostics } from './diagnostics-body.js';
+import { HttpError, methodNotAllowed, quote } from './errors.js';
+import { HEALTH_JSON } from './health-format.js';
+import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
+import { namesFrom } from './query.js';
+
+export const DEFAULT_DIAGNOSTICS_RATE_LIMIT = { max: 5, timeWindowMs: 1_000 };
+
+/**
+ * GET /diagnostics: everything known, for operators. Token required when one
+ * is configured; rate limited per client address before the token is even
+ * looked at (so it also slows token guessing). 200 whenever authorised.
+ */
+export function diagnosticsRoutes(document: OpenApiDocument) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    const ctx = app.vitals;
+    const limit = ctx.deps.diagnosticsRateLimit ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT;
+
+    app.get(
+      '/diagnostics',
+      {
+        schema: { querystring: querystringSchema(document, '/diagnostics', 'get') },
+        config: { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
+        preValidation: requireToken(ctx.config.auth.token),
+        // HEAD would compute the whole body to throw it away; GET only.
+        exposeHeadRoute: false,
+      },
+      async (request: FastifyRequest, reply) => {
+        const query = request.query as { probe?: string[] };
+        const probes = ctx.state.list();
+        const wanted = namesFrom(query.probe);
+        for (const name of wanted) {
+          if (ctx.state.get(name) === undefined) {
+            throw new HttpError(404, 'VITALS_ERR_PROBE_NOT_FOUND', `no probe ${quote(name)}`);
+          }
+        }
+        const body = buildDiagnostics({
+          config: ctx.config,
+          probes,
+          ...(wanted.length > 0 ? { only: new Set(wanted) } : {}),
+          history: (name) => ctx.state.history(name),
+          lifecycle: ctx.lifecycle(),
+          now: ctx.now(),
+          version: ctx.deps.version,
+          redactedConfig: ctx.deps.redactedConfig?.() ?? redactDeep(ctx.config, ctx.secrets),
+          secrets: ctx.secrets,
+        });
+        return reply.code(200).type(HEALTH_JSON).header('cache-control', 'no-store').send(body);
+      },
+    );
+    methodNotAllowed(app, '/diagnostics', ['GET']);
+  };
+}
