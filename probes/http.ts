@@ -80,6 +80,15 @@ function retryAfterNote(value: string | string[] | undefined): string {
   return ` (Retry-After: ${shortValue(trimmed, 40)})`;
 }
 
+/**
+ * Drops a body we will not read. undici's BodyReadable emits an AbortError
+ * when destroyed without one; unheard, that would crash the process.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 interface BodyRead {
   bytes: Buffer;
   /** The response held more than maxBodyBytes; reading stopped there. */
@@ -94,6 +103,7 @@ async function readBodyCapped(body: Dispatcher.ResponseData['body'], limit: numb
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
+  body.on('error', () => undefined); // errors still reach the loop below; this only keeps late ones from going uncaught
   for await (const chunk of body as AsyncIterable<Buffer>) {
     if (size + chunk.length > limit) {
       chunks.push(chunk.subarray(0, limit - size));
@@ -104,7 +114,7 @@ async function readBodyCapped(body: Dispatcher.ResponseData['body'], limit: numb
     chunks.push(chunk);
     size += chunk.length;
   }
-  if (truncated && !body.destroyed) body.destroy();
+  if (truncated) discard(body);
   return { bytes: Buffer.concat(chunks, size), truncated };
 }
 
@@ -188,11 +198,11 @@ function createHttpProbe(opts: HttpOptions): Probe {
       const expected = statusExpected(status, opts.expectStatus as StatusSpec[]);
 
       if (!expected && (status === 401 || status === 403)) {
-        response.body.destroy();
+        discard(response.body);
         throw new ProbeError('auth', `${statusLine}: credentials rejected`, { hint: HINT_AUTH });
       }
       if (!expected && status >= 500) {
-        response.body.destroy();
+        discard(response.body);
         throw new ProbeError('unavailable', `${statusLine}${retryAfterNote(response.headers['retry-after'])}`, {
           hint: HINT_SERVER_ERROR,
         });
@@ -201,7 +211,7 @@ function createHttpProbe(opts: HttpOptions): Probe {
       const warnings: CheckWarning[] = [];
       let read: BodyRead = { bytes: Buffer.alloc(0), truncated: false };
       if (!expected && status === 429) {
-        response.body.destroy();
+        discard(response.body);
         warnings.push({
           reason: 'unavailable',
           message: `${statusLine}: rate limited${retryAfterNote(response.headers['retry-after'])}`,
