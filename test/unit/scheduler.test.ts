@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -397,5 +398,32 @@ describe('Scheduler: state, events and logs', () => {
     t = 3_001;
     expect(scheduler.isStale('a')).toBe(true);
     expect(scheduler.isStale('nope')).toBe(false);
+  });
+});
+
+describe('Scheduler: timers', () => {
+  it('never keep the process alive (unref): a started scheduler with a 60 s interval lets node exit', () => {
+    const script = `
+      const { Scheduler } = await import('./src/runner/scheduler.js');
+      const { pino } = await import('pino');
+      const settings = { name: 'a', type: 'tcp', critical: true, groups: ['ready'], intervalMs: 60000, timeoutMs: 1000,
+        failureThreshold: 2, successThreshold: 1, warn: {}, fail: {}, options: {} };
+      const definition = { componentType: 'system', hints: { reasons: {} }, measurements: {} };
+      const probe = { check: async () => ({ observations: [] }), close: async () => {} };
+      const s = new Scheduler({ logger: pino({ level: 'silent' }), probes: [{ definition, probe, settings }] });
+      s.start();
+      await s.whenFirstRoundDone();
+      console.log('first round', s.get('a').state);
+    `;
+    const started = performance.now();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('first round healthy');
+    expect(child.status).toBe(0);
+    expect(performance.now() - started).toBeLessThan(15_000);
   });
 });
