@@ -1,5 +1,7 @@
 import type { ProbeDefinition } from '../src/core/probe.js';
 import type { ProbeType } from '../src/core/types.js';
+import { postgresProbe } from './postgres.js';
+import { redisProbe } from './redis.js';
 import { eventloopProbe } from './eventloop.js';
 import { memoryProbe } from './memory.js';
 import { diskProbe } from './disk.js';
@@ -15,6 +17,8 @@ import { tlsProbe } from './tls.js';
  * line here. (Typed Partial while the types arrive; see PROBE_TYPES.)
  */
 export const probeDefinitions: Partial<Record<ProbeType, ProbeDefinition>> = {
+  postgres: postgresProbe,
+  redis: redisProbe,
   eventloop: eventloopProbe,
   memory: memoryProbe,
   disk: diskProbe,
