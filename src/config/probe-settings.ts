@@ -127,6 +127,8 @@ function effectiveThresholds(
   at: PathSegment[],
 ): Thresholds {
   const issues: ConfigIssue[] = [];
+  // Out-of-range values are already reported; comparing them would only add noise.
+  const outOfRangeNames = new Set<string>();
   const measurements = definition.measurements;
   const names = Object.keys(measurements);
   const overlay = (level: 'warn' | 'fail', config: Record<string, number | null> | undefined): Record<string, number> => {
@@ -148,7 +150,10 @@ function effectiveThresholds(
         continue;
       }
       const rangeProblem = outOfRange(spec, value);
-      if (rangeProblem !== undefined) issues.push(issueAt([...at, level, name], rangeProblem));
+      if (rangeProblem !== undefined) {
+        issues.push(issueAt([...at, level, name], rangeProblem));
+        outOfRangeNames.add(name);
+      }
       out[name] = value;
     }
     return out;
@@ -159,7 +164,7 @@ function effectiveThresholds(
   for (const [name, spec] of Object.entries(measurements)) {
     const w = warn[name];
     const f = fail[name];
-    if (w === undefined || f === undefined) continue;
+    if (w === undefined || f === undefined || outOfRangeNames.has(name)) continue;
     const higherIsWorse = (spec.worse ?? 'higher') === 'higher';
     if (higherIsWorse ? w <= f : w >= f) continue;
     const warnWritten = warnConfig?.[name] !== undefined;
