@@ -172,7 +172,8 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
           const info: NonNullable<CheckReport['info']> = {
             agent: server.agent ?? null,
             version: server.agent?.replace(/^Neo4j\//i, '') ?? null,
-            protocol: server.protocolVersion === undefined ? null : `${server.protocolVersion.getMajor()}.${server.protocolVersion.getMinor()}`,
+            // toString(), not getMajor()/getMinor(): driver 6.3's getMinor() returns the major.
+            protocol: server.protocolVersion?.toString() ?? null,
             address: server.address ?? null,
             database: result.summary.database.name ?? database ?? null,
           };
