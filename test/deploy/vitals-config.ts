@@ -13,6 +13,7 @@ export interface ProbeEntry {
   port?: number;
   monitorUrl?: string;
   critical?: boolean;
+  interval?: string;
 }
 
 export interface VitalsFile {
