@@ -61,6 +61,8 @@ export function requireToken(token: string | undefined, options: RequireTokenOpt
     if (isAuthorized(request, token)) return;
     const message =
       request.headers.authorization === undefined ? 'this endpoint needs the token: Authorization: Bearer <token>' : 'wrong token';
-    throw new HttpError(401, 'VITALS_ERR_UNAUTHORIZED', message, { 'www-authenticate': challenges });
+    // One header line per challenge: browsers only prompt when Basic has a line of its own.
+    const header = challenges.length === 1 ? challenges[0]! : challenges;
+    throw new HttpError(401, 'VITALS_ERR_UNAUTHORIZED', message, { 'www-authenticate': header });
   };
 }
