@@ -19,13 +19,23 @@ export function rememberSecrets(config: VitalsConfig, secrets: readonly string[]
  * as `known` wherever probe output or errors leave the process.
  */
 export function configSecrets(config: VitalsConfig, definitions: DefinitionTable = probeDefinitions): string[] {
+  const found = new Set(declaredSecrets(config, definitions));
+  for (const probe of config.probes) for (const value of collectSecrets(probe.options)) found.add(value);
+  return [...found].filter((value) => value !== '');
+}
+
+/**
+ * Secrets that are not URL passwords. Printing masks URL passwords by URL
+ * structure instead: replacing a password like "postgres" as plain text
+ * would also mask the scheme, user and database name.
+ */
+function declaredSecrets(config: VitalsConfig, definitions: DefinitionTable): string[] {
   const found = new Set<string>(secretsFromEnvironment.get(config) ?? []);
   if (config.auth.token !== undefined) found.add(config.auth.token);
   for (const probe of config.probes) {
     for (const key of definitions[probe.type]?.secretOptions ?? []) {
       for (const value of stringLeaves(probe.options[key])) found.add(value);
     }
-    for (const value of collectSecrets(probe.options)) found.add(value);
   }
   return [...found].filter((value) => value !== '');
 }
@@ -36,7 +46,7 @@ export function configSecrets(config: VitalsConfig, definitions: DefinitionTable
  * `vitals config print` and /diagnostics.
  */
 export function redactedConfig(config: VitalsConfig, definitions: DefinitionTable = probeDefinitions): Record<string, unknown> {
-  const known = configSecrets(config, definitions);
+  const known = declaredSecrets(config, definitions);
   const text = (value: string): string => redactText(value, known);
   return {
     source: config.source,
