@@ -32,8 +32,8 @@ export interface PostgresServer {
   readonly database: string;
   /** postgres://user:password@127.0.0.1:port/database, each part overridable. */
   url(parts?: { user?: string; password?: string; database?: string; port?: number }): string;
-  /** A connected superuser client over the unix socket; the caller ends it. */
-  admin(): Promise<pg.Client>;
+  /** A connected superuser client over the unix socket (database `postgres` unless named); the caller ends it. */
+  admin(database?: string): Promise<pg.Client>;
   /** A connected client as the login role over TCP (counts as a normal connection). */
   connectAsUser(applicationName?: string): Promise<pg.Client>;
   /** SIGSTOP the postmaster and every backend: sockets stay open, nothing answers. */
@@ -269,8 +269,8 @@ export async function startPostgres(initial: PostgresStartOptions = {}): Promise
       const p = encodeURIComponent(parts.password ?? login.password);
       return `postgres://${u}:${p}@127.0.0.1:${parts.port ?? port}/${encodeURIComponent(parts.database ?? login.database)}`;
     },
-    async admin() {
-      const client = new pg.Client(adminConfig());
+    async admin(database = 'postgres') {
+      const client = new pg.Client({ ...adminConfig(), database });
       client.on('error', () => undefined);
       await client.connect();
       return client;
