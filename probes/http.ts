@@ -186,13 +186,20 @@ function createHttpProbe(opts: HttpOptions): Probe {
       }
       const dispatcher = await dispatcherFor();
       const started = performance.now();
-      const response = await request(opts.url, {
-        method: opts.method,
-        headers: opts.headers,
-        dispatcher,
-        signal,
-        ...(opts.method === 'POST' ? { body: '' } : {}),
-      });
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(opts.url, {
+          method: opts.method,
+          headers: opts.headers,
+          dispatcher,
+          signal,
+          ...(opts.method === 'POST' ? { body: '' } : {}),
+        });
+      } catch (error) {
+        const failure = findTlsFailure(error);
+        if (failure === undefined) throw error;
+        throw new ProbeError('tls', `${target}: TLS ${failure.description}`, { hint: TLS_HINT, cause: error });
+      }
       const status = response.statusCode;
       const statusLine = `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''} from ${target}`;
       const expected = statusExpected(status, opts.expectStatus as StatusSpec[]);
@@ -230,7 +237,7 @@ function createHttpProbe(opts: HttpOptions): Probe {
           status >= 300 && status < 400 && location !== undefined && !opts.followRedirects
             ? ` (redirect to ${redactUrl(String(location))} not followed; set followRedirects or expect ${status})`
             : '';
-        statusObservation.output = `status ${status}, expected ${describeExpected(opts.expectStatus)}${redirect}`;
+        statusObservation.output = `${statusLine}: expected status ${describeExpected(opts.expectStatus)}${redirect}`;
       }
       const observations: Observation[] = [
         { measurement: 'responseTime', value: Math.round(responseTime * 1000) / 1000, unit: 'ms' },

@@ -101,7 +101,7 @@ function createTlsProbe(opts: TlsOptions): Probe {
       if (failure !== undefined && !opts.insecure) {
         const expiredNote =
           earliestMs < Date.now()
-            ? `; ${expiry?.earliestName ?? certName(result.peer.subject)} expired ${new Date(earliestMs).toISOString()}`
+            ? ` (notAfter ${new Date(earliestMs).toISOString()}, certificate "${expiry?.earliestName ?? certName(result.peer.subject)}")`
             : '';
         throw new ProbeError('tls', `${target}: ${failure}${expiredNote}`, { hint: TLS_HINT });
       }

@@ -77,7 +77,7 @@ describe('http probe: plain responses', () => {
   it('a status outside expectStatus fails with threshold naming expected vs got, keeping observations', async () => {
     const result = await runOnce('http', { url: `${upstream.origin}/not-found` });
     expect(result).toMatchObject({ status: 'fail', reason: 'threshold' });
-    expect(result.message).toBe('status 404, expected 200-399');
+    expect(result.message).toBe(`HTTP 404 Not Found from GET ${upstream.origin}/not-found: expected status 200-399`);
     expect(observation(result, 'statusCode')).toBe(404);
     expect(result.hint).toMatch(/expectStatus/);
   });
@@ -86,7 +86,8 @@ describe('http probe: plain responses', () => {
     expect((await runOnce('http', { url: `${upstream.origin}/not-found`, expectStatus: [404] })).status).toBe('pass');
     expect((await runOnce('http', { url: `${upstream.origin}/unavailable`, expectStatus: ['500-503'] })).status).toBe('pass');
     const narrow = await runOnce('http', { url: `${upstream.origin}/ok`, expectStatus: [204, '300-302'] });
-    expect(narrow.message).toBe('status 200, expected 204, 300-302');
+    expect(narrow.message).toContain('HTTP 200 OK from GET');
+    expect(narrow.message).toContain('expected status 204, 300-302');
   });
 
   it('does not follow redirects by default; a 3xx is judged against expectStatus', async () => {
@@ -95,7 +96,8 @@ describe('http probe: plain responses', () => {
     expect(observation(defaults, 'statusCode')).toBe(302);
     const strict = await runOnce('http', { url: `${upstream.origin}/redirect`, expectStatus: ['200-299'] });
     expect(strict).toMatchObject({ status: 'fail', reason: 'threshold' });
-    expect(strict.message).toContain('status 302, expected 200-299');
+    expect(strict.message).toContain('HTTP 302 Found from GET');
+    expect(strict.message).toContain('expected status 200-299');
     expect(strict.message).toContain('not followed; set followRedirects');
     const followed = await runOnce('http', { url: `${upstream.origin}/redirect`, expectStatus: ['200-299'], followRedirects: true });
     expect(followed.status).toBe('pass');
@@ -266,7 +268,7 @@ describe('http probe: https', () => {
     const server = await serve(pki.expired);
     const result = await runOnce('http', { url: `${server.origin}/ok`, ca: pki.ca.certFile });
     expect(result).toMatchObject({ status: 'fail', reason: 'tls' });
-    expect(result.message).toContain('CERT_HAS_EXPIRED');
+    expect(result.message).toBe(`GET ${server.origin}/ok: TLS CERT_HAS_EXPIRED: certificate has expired`);
     expect(result.hint).toMatch(/certbot renew/);
     expect(result.hint).toMatch(/full chain/);
   });

@@ -122,7 +122,7 @@ describe('tls probe: verification failures (NW2)', () => {
     const result = await runOnce('tls', { host: '127.0.0.1', port, ca: pki.ca.certFile });
     expect(result).toMatchObject({ status: 'fail', reason: 'tls' });
     expect(result.message).toContain('CERT_HAS_EXPIRED: certificate has expired');
-    expect(result.message).toContain(`expired ${new Date(new X509Certificate(pki.expired.cert).validTo).toISOString()}`);
+    expect(result.message).toContain(`notAfter ${new Date(new X509Certificate(pki.expired.cert).validTo).toISOString()}, certificate "expired"`);
     expect(result.hint).toMatch(/certbot renew/);
     expect(result.hint).toMatch(/full chain/);
   });
