@@ -9,6 +9,7 @@ import type { OpenApiDocument } from './openapi-document.js';
  */
 export function docsRoutes(document: OpenApiDocument) {
   return async function plugin(app: FastifyInstance): Promise<void> {
+    // The YAML is parsed untyped; its shape is checked by test/http/docs-errors.test.ts, not by a cast.
     await app.register(swagger, { mode: 'static', specification: { document: document as never } });
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
     app.get('/openapi.json', { exposeHeadRoute: false }, async (_request, reply) => {
