@@ -11,11 +11,12 @@ export interface ParsedYaml {
 /**
  * YAML text → plain JS tree. Syntax errors come back with line, column and a
  * hint, all of them at once (CF2). Strings stay strings: the core schema has
- * no timestamps or other surprises.
+ * no timestamps or other surprises. Merge keys (`<<: *common`) are on, so
+ * probes can share settings through an anchor.
  */
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const offsets = collectOffsets(doc);
   const offsetOf = (path: string): number => nearestOffset(offsets, path);
 

@@ -63,6 +63,19 @@ describe('defaults when the file says little', () => {
     expect(load('auth: { token: "${VITALS_TOKEN:-}" }\nprobes: []\n').auth).toEqual({ protectMetrics: false });
   });
 
+  it('probes can share settings through a YAML anchor and merge key', () => {
+    const text = [
+      'probes:',
+      '  - &common { name: a, type: tls, host: h, interval: 7s, critical: false }',
+      '  - { <<: *common, name: b }',
+      '',
+    ].join('\n');
+    expect(load(text).probes.map((p) => [p.name, p.intervalMs, p.critical])).toEqual([
+      ['a', 7_000, false],
+      ['b', 7_000, false],
+    ]);
+  });
+
   it('removes duplicate groups', () => {
     expect(load(oneProbe('groups: [live, live, ready]')).probes[0]?.groups).toEqual(['live', 'ready']);
   });
