@@ -56,7 +56,14 @@ const options = z.object({
   ca: z.string().min(1).optional(),
   insecure: z.boolean().default(false),
   followRedirects: z.boolean().default(false),
-});
+})
+  // A refinement, not a check at run time, so `vitals config validate` reports it.
+  .superRefine((value, ctx) => {
+    if (value.method !== 'HEAD') return;
+    for (const key of ['bodyContains', 'json'] as const) {
+      if (value[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'needs a response body: use GET or POST, not HEAD' });
+    }
+  });
 
 type HttpOptions = z.output<typeof options>;
 
@@ -181,9 +188,6 @@ function createHttpProbe(opts: HttpOptions): Probe {
 
   return {
     async check(signal: AbortSignal): Promise<CheckReport> {
-      if (opts.method === 'HEAD' && (opts.bodyContains !== undefined || opts.json !== undefined)) {
-        throw new ProbeError('config', 'bodyContains / json need a body: use GET or POST, not HEAD');
-      }
       const dispatcher = await dispatcherFor();
       const started = performance.now();
       let response: Dispatcher.ResponseData;

@@ -4,6 +4,7 @@ import { createTestPki, type TestPki } from '../support/certs.js';
 import { startHttpUpstream, type HttpUpstream } from '../support/http-upstream.js';
 import { freePort } from '../support/net.js';
 import { runOnce, settingsFor } from '../support/run-once.js';
+import { jsonMismatches, parseJsonPath } from '../../probes/shared/http-expectations.js';
 
 const TOKEN = 'sk-test-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
 const WRONG_TOKEN = 'sk-wrong-0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -229,12 +230,29 @@ describe('http probe: configuration', () => {
     expect(() => settingsFor('http', { url: 'http://127.0.0.1/', headers: { 'X-A': 'a\r\nX-B: b' } })).toThrow(/line breaks/);
   });
 
-  it('HEAD with a body check, and an unreadable ca file, are config errors', async () => {
-    const head = await runOnce('http', { url: `${upstream.origin}/ok`, method: 'HEAD', bodyContains: 'ok' });
-    expect(head).toMatchObject({ status: 'fail', reason: 'config' });
+  it('rejects HEAD with a body check at parse time, and reports an unreadable ca file as config', async () => {
+    expect(() => settingsFor('http', { url: 'http://127.0.0.1/', method: 'HEAD', bodyContains: 'ok' })).toThrow(/not HEAD/);
+    expect(() => settingsFor('http', { url: 'http://127.0.0.1/', method: 'HEAD', json: { a: 1 } })).toThrow(/not HEAD/);
     const ca = await runOnce('http', { url: `${upstream.origin}/ok`, ca: '/nonexistent/ca.pem' });
     expect(ca).toMatchObject({ status: 'fail', reason: 'config' });
     expect(ca.message).toContain('cannot read ca file /nonexistent/ca.pem (ENOENT)');
+  });
+});
+
+describe('http probe: json field paths', () => {
+  it('parses dotted paths with indexes and rejects malformed ones', () => {
+    expect(parseJsonPath('a.b[0].c')).toEqual(['a', 'b', 0, 'c']);
+    expect(parseJsonPath('[1].id')).toEqual([1, 'id']);
+    expect(parseJsonPath('data[0][2]')).toEqual(['data', 0, 2]);
+    for (const bad of ['', 'a..b', '.a', 'a.', 'a.[0]', 'a[x]', 'a[0]b']) expect(parseJsonPath(bad)).toBeUndefined();
+  });
+
+  it('compares strictly and names malformed paths instead of guessing', () => {
+    const body = { n: 1, s: '1', flag: false, none: null, list: [{ id: 'x' }] };
+    expect(jsonMismatches(body, { n: 1, s: '1', flag: false, none: null, 'list[0].id': 'x' })).toEqual([]);
+    expect(jsonMismatches(body, { n: '1' })).toEqual(['n: expected "1", got 1']);
+    expect(jsonMismatches(body, { 'a..b': 1 })).toEqual(['a..b: not a valid field path']);
+    expect(jsonMismatches(body, { 'list.id': 'x' })).toEqual(['list.id: missing, expected "x"']);
   });
 });
 
