@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { redactedConfig } from './config/load.js';
-import { collectSecrets } from './core/redact.js';
+import { configSecrets, redactedConfig } from './config/load.js';
 import type { VitalsConfig } from './core/settings.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './metrics/index.js';
@@ -58,7 +57,8 @@ function sleep(ms: number): Promise<void> {
 /** Listens at once, then starts the probes (readiness is 503 `starting` until their first round). */
 export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
   const lifecycle = new Lifecycle();
-  const secrets = [...collectSecrets(config.probes.map((p) => p.options)), ...(config.auth.token === undefined ? [] : [config.auth.token])];
+  // Every secret the config holds (token, URL passwords, secret options, secret-named ${VARS}).
+  const secrets = configSecrets(config);
   const probes = buildProbes(config, logger);
   const scheduler = new Scheduler({ probes, logger, secrets });
   const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: VERSION });
@@ -71,6 +71,7 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     logger,
     version: VERSION,
     redactedConfig: () => redactedConfig(config),
+    secrets,
   });
 
   try {
