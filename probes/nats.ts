@@ -354,6 +354,7 @@ export const natsProbe: ProbeDefinition<typeof options> = {
       config: 'url must look like nats://host:4222; give user/password or token as options or in the URL',
     },
     measurements: {
+      rtt: 'NATS round trips are slow: check server CPU and connection count (/varz), network latency to the server, and clients flooding it',
       slowConsumers: HINTS.slowConsumers,
       slowConsumersTotal: HINTS.slowConsumers,
       recentSlowConsumerClients: HINTS.slowConsumers,

@@ -212,6 +212,10 @@ export const neo4jProbe: ProbeDefinition<typeof options> = {
       unavailable: HINTS.unavailable,
       config: HINTS.config,
     },
+    measurements: {
+      responseTime:
+        'Neo4j answers slowly: look for long-running queries (`SHOW TRANSACTIONS`), GC pauses in debug.log, and a page cache too small for the store (server.memory.pagecache.size)',
+    },
   },
   classifyError: classifyNeo4jError,
   secretOptions: ['password'],

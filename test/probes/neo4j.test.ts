@@ -183,7 +183,7 @@ describe('neo4j probe against the Bolt stub only (faults a real server cannot pr
     expect(result.status).toBe('warn');
     expect(result.reason).toBe('threshold');
     expect(result.message).toMatch(/^responseTime \d+ms ≥ warn 100ms$/);
-    expect(result.hint).toBeTruthy();
+    expect(result.hint).toContain('SHOW TRANSACTIONS');
   });
 
   it('plain version negotiation (a 5.x server without the manifest) works', async () => {

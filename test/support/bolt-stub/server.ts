@@ -130,6 +130,8 @@ export async function startBoltStub(options: BoltStubOptions = {}): Promise<Bolt
     accepted += 1;
     const id = accepted;
     sockets.add(socket);
+    // As Neo4j does: RECORD and SUCCESS go out as separate writes, and Nagle would hold the second for an ACK.
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined); // a driver that hangs up mid-message is normal here
 
