@@ -199,9 +199,14 @@ function isGenericClose(error: unknown): boolean {
   return /^Connection is closed|Stream isn't writeable|Command aborted due to connection close/i.test(messageOf(error));
 }
 
+/** One connection and the last error it reported (the real cause behind ioredis's generic rejections). */
+interface Session {
+  client: Redis;
+  lastError?: Error;
+}
+
 class RedisProbe implements Probe {
-  private client: Redis | undefined;
-  private lastError: Error | undefined;
+  private session: Session | undefined;
   private closed = false;
 
   constructor(
@@ -209,7 +214,7 @@ class RedisProbe implements Probe {
     private readonly ctx: ProbeContext,
   ) {}
 
-  private dial(): Redis {
+  private dial(): Session {
     const client = new Redis(this.opts.url, {
       lazyConnect: true,
       connectTimeout: BACKSTOP_MS,
@@ -225,44 +230,49 @@ class RedisProbe implements Probe {
       connectionName: 'vitals',
       disableClientInfo: true,
     });
-    this.lastError = undefined;
+    const session: Session = { client };
     client.on('error', (error: Error) => {
-      this.lastError = error;
+      session.lastError = error;
       this.ctx.logger.debug({ probe: this.ctx.name, err: error.message }, 'redis connection error');
     });
-    return client;
+    return session;
   }
 
-  private drop(): void {
-    this.client?.disconnect();
-    this.client = undefined;
+  /**
+   * Disconnects `session` and forgets it if it is still the current one. A
+   * check that settles after the runner gave up on it must not drop the
+   * connection a newer check is using.
+   */
+  private drop(session: Session | undefined): void {
+    if (session === undefined) return;
+    session.client.disconnect();
+    if (this.session === session) this.session = undefined;
   }
 
-  private async connected(): Promise<Redis> {
-    if (this.client?.status === 'ready') return this.client;
-    this.drop();
-    const client = this.dial();
-    this.client = client;
-    await client.connect();
-    return client;
+  private current(): Session {
+    if (this.session?.client.status === 'ready') return this.session;
+    this.drop(this.session);
+    this.session = this.dial();
+    return this.session;
   }
 
   async check(signal: AbortSignal): Promise<CheckReport> {
     if (this.closed) throw new Error('probe is closed');
     if (signal.aborted) throw abortError(signal);
-    const onAbort = (): void => this.drop();
+    const session = this.current();
+    const onAbort = (): void => this.drop(session);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const client = await this.connected();
+      const { client } = session;
+      if (client.status === 'wait') await client.connect();
       const started = performance.now();
       await client.ping();
       const responseTime = performance.now() - started;
       const fields = parseInfo(await client.info());
       return this.report(responseTime, fields);
     } catch (error) {
-      const cause = isGenericClose(error) && this.lastError !== undefined ? this.lastError : error;
-      this.drop();
-      throw cause;
+      this.drop(session);
+      throw isGenericClose(error) && session.lastError !== undefined ? session.lastError : error;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -291,7 +301,7 @@ class RedisProbe implements Probe {
   async close(_deadlineMs: number): Promise<void> {
     // disconnect() is immediate (no QUIT round trip), so it fits any deadline.
     this.closed = true;
-    this.drop();
+    this.drop(this.session);
   }
 }
 
