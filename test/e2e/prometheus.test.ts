@@ -14,7 +14,9 @@ import { spawnVitals, type VitalsProcess } from '../support/vitals-process.js';
  * The real chain: the built vitals process probes a TCP listener this test
  * controls, the Debian Prometheus server scrapes it every second and
  * evaluates a copy of deploy/prometheus/alerts.yml whose `for:` are 1s; then
- * the listener goes away and the alert must appear in Prometheus' API.
+ * the listener goes away and the alert must appear in Prometheus' API; then
+ * vitals itself hangs (SIGSTOP, always resumed) and VitalsDown must fire.
+ * Whole file well under 60 s.
  */
 
 interface Sample {
@@ -124,7 +126,14 @@ describe.skipIf(prometheusBinary === null)('vitals scraped by a real Prometheus'
     await waitForPort(promPort, 20_000);
   }, 40_000);
 
+  /** SIGCONT for a vitals paused by a test; harmless when it runs. */
+  function resumeVitals(): void {
+    const pid = vitals?.child.pid;
+    if (pid !== undefined && vitals?.child.exitCode === null) process.kill(pid, 'SIGCONT');
+  }
+
   afterAll(async () => {
+    resumeVitals();
     await prometheus?.stop(5_000);
     if (vitals) {
       vitals.kill('SIGTERM');
@@ -171,4 +180,22 @@ describe.skipIf(prometheusBinary === null)('vitals scraped by a real Prometheus'
     // 2 failed runs at 1 s, a 1 s scrape, 1 s rule evaluations: seconds, not tens of seconds.
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
+
+  it('fires VitalsDown when vitals hangs and stops answering scrapes (SIGSTOP)', async () => {
+    const pid = vitals?.child.pid;
+    expect(pid).toBeDefined();
+    process.kill(pid as number, 'SIGSTOP');
+    try {
+      const active = await until(alerts, (list) => list.some((a) => a.labels.alertname === 'VitalsDown' && a.state === 'firing'), 20_000);
+      const down = active.find((a) => a.labels.alertname === 'VitalsDown');
+      expect(down?.state).toBe('firing');
+      expect(down?.labels).toMatchObject({ job: 'vitals', severity: 'critical' });
+      expect((await query('up{job="vitals"}'))[0]?.value[1]).toBe('0');
+    } finally {
+      resumeVitals();
+    }
+    // Back: scrapes succeed again.
+    const up = await until(() => query('up{job="vitals"}'), (r) => r[0]?.value[1] === '1', 15_000);
+    expect(up[0]?.value[1]).toBe('1');
+  }, 40_000);
 });
