@@ -68,6 +68,10 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     lifecycle,
     metrics,
     runProbe: (name: string) => scheduler.runNow(name),
+    maintenance: {
+      start: (reason: string, ttlMs: number) => lifecycle.startMaintenance(reason, ttlMs),
+      end: () => lifecycle.endMaintenance(),
+    },
     logger,
     version: VERSION,
     redactedConfig: () => redactedConfig(config),

@@ -7,6 +7,13 @@ import type { VitalsMetrics } from '../metrics/metrics.js';
 /** The lifecycle flags, as a getter or as anything with `state()` (e.g. runner/Lifecycle). */
 export type LifecycleSource = (() => LifecycleState) | { state(): LifecycleState };
 
+/** What the admin routes need to switch maintenance; runner/Lifecycle does it (startMaintenance/endMaintenance). */
+export interface MaintenanceControl {
+  start(reason: string, ttlMs: number): { reason: string; since: number; until: number };
+  /** Returns whether maintenance was on. */
+  end(): boolean;
+}
+
 export interface AppDeps {
   config: VitalsConfig;
   state: StateReader;
@@ -14,6 +21,10 @@ export interface AppDeps {
   metrics: VitalsMetrics;
   /** Runs one probe now (single-flight); for the admin routes. */
   runProbe?: (name: string) => Promise<ProbeResult>;
+  /** Starts/ends planned maintenance (runner/Lifecycle); for the admin routes. */
+  maintenance?: MaintenanceControl;
+  /** POST /admin/probes/{name}/run limit per client address and probe. Default 10 per 60 000 ms. */
+  adminRunRateLimit?: { max: number; timeWindowMs: number };
   /** Fastify logs through it; nothing is logged per request at info level. */
   logger?: Logger;
   version: string;

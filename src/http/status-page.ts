@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { evaluate, maintenanceActive } from '../core/evaluate.js';
+import { redactText } from '../core/redact.js';
+import { requireToken } from './auth.js';
+import { methodNotAllowed } from './errors.js';
+import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
+import { renderStatusPage, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+
+/** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
+export const STATUS_REFRESH_SECONDS = 10;
+/** Per client address; a page refreshing every 10 s, or a person reloading, stays far below it. */
+export const STATUS_RATE_LIMIT = { max: 5, timeWindowMs: 1_000 };
+
+function contentSecurityPolicy(nonce: string): string {
+  return [
+    "default-src 'none'",
+    `style-src 'nonce-${nonce}'`,
+    // The favicon is `data:,` so browsers do not ask for /favicon.ico (a 404 in the console).
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * GET /status: a server-rendered page for people (CONTRACT §2). Token when
+ * configured, as Bearer or as the Basic password with any user name — the
+ * 401 challenges for Basic too so a browser prompts. Reads state only.
+ */
+export function statusPageRoutes(document: OpenApiDocument) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    const ctx = app.vitals;
+
+    app.get(
+      '/status',
+      {
+        schema: { querystring: querystringSchema(document, '/status', 'get') },
+        config: { rateLimit: { max: STATUS_RATE_LIMIT.max, timeWindow: STATUS_RATE_LIMIT.timeWindowMs } },
+        preValidation: requireToken(ctx.config.auth.token, { basicChallenge: true }),
+      },
+      async (_request, reply) => {
+        const now = ctx.now();
+        const lifecycle = ctx.lifecycle();
+        const snapshots = ctx.state.list();
+        const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
+        const live = evaluate(snapshots, { group: 'live', lifecycle, now });
+        const verdicts = new Map([...live.checks, ...ready.checks].map((c) => [c.name, c]));
+        const clean = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactText(text, ctx.secrets));
+
+        const probes: ProbeRow[] = snapshots.map((s) => {
+          const verdict = verdicts.get(s.name);
+          const last = s.last;
+          const failing = last !== undefined && last.status !== 'pass';
+          return {
+            name: s.name,
+            type: s.type,
+            critical: s.critical,
+            groups: s.groups,
+            state: s.state,
+            status: verdict?.status ?? 'pass',
+            stale: verdict?.stale ?? false,
+            ...(last === undefined ? {} : { durationMs: last.durationMs, lastStatus: last.status }),
+            ...(failing && last.reason !== undefined ? { reason: last.reason } : {}),
+            ...(failing && last.message !== undefined ? { message: clean(last.message)! } : {}),
+            ...(failing && last.hint !== undefined ? { hint: clean(last.hint)! } : {}),
+            ...(s.lastChange === undefined ? {} : { lastChange: s.lastChange }),
+            ...(s.lastRun === undefined ? {} : { lastRun: s.lastRun }),
+            history: ctx.state.history(s.name).map((r) => ({ durationMs: r.durationMs, status: r.status })),
+          };
+        });
+
+        const nonce = randomBytes(16).toString('base64');
+        const model: StatusPageModel = {
+          serviceId: ctx.config.service.id,
+          description: ctx.config.service.description,
+          version: ctx.deps.version,
+          now,
+          ready: { status: ready.status, ...(ready.output === undefined ? {} : { output: ready.output }) },
+          live: { status: live.status },
+          ...(maintenanceActive(lifecycle, now) ? { maintenance: { ...lifecycle.maintenance!, reason: clean(lifecycle.maintenance!.reason)! } } : {}),
+          shuttingDown: lifecycle.shuttingDown,
+          probes,
+          refreshSeconds: STATUS_REFRESH_SECONDS,
+          nonce,
+        };
+        return reply
+          .code(200)
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .header('content-security-policy', contentSecurityPolicy(nonce))
+          .header('referrer-policy', 'no-referrer')
+          .send(renderStatusPage(model));
+      },
+    );
+    methodNotAllowed(app, '/status', ['GET', 'HEAD']);
+  };
+}
