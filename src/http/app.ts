@@ -8,6 +8,8 @@ import { docsRoutes } from './docs.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
+import { adminRoutes } from './admin.js';
+import { statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
 export type { AppDeps, AppContext, LifecycleSource } from './deps.js';
@@ -67,5 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(diagnosticsRoutes(document));
   void app.register(metricsRoutes(document));
   void app.register(docsRoutes(document));
+  void app.register(statusPageRoutes(document));
+  void app.register(adminRoutes(document));
   return app;
 }
