@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import type { Redis } from 'ioredis';
 import type { ProbeResult } from '../../src/core/types.js';
+import { redisProbe } from '../../probes/redis.js';
 import { createProbe, runOnce, settingsFor, type ProbeUnderTest } from '../support/run-once.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
@@ -96,10 +98,56 @@ describe('redis probe: credentials and configuration (RD2)', () => {
     expect(result.hint).toMatch(/NOAUTH/);
   });
 
+  it('an ACL user not allowed to run INFO → auth (NOPERM) with the ACL hint', async () => {
+    const aclPassword = 'acl-user-secret-789';
+    await admin.call('ACL', 'SETUSER', 'pingonly', 'on', `>${aclPassword}`, '-@all', '+ping');
+    try {
+      const result = await runOnce('redis', { url: `redis://pingonly:${aclPassword}@127.0.0.1:${server.port}` });
+      expect(result.status).toBe('fail');
+      expect(result.reason).toBe('auth');
+      expect(result.message).toMatch(/^NOPERM/);
+      expect(result.hint).toMatch(/ACL SETUSER/);
+      expect(JSON.stringify(result)).not.toContain(aclPassword);
+    } finally {
+      await admin.call('ACL', 'DELUSER', 'pingonly');
+    }
+  });
+
   it('a URL that is not redis:// or rediss:// is rejected when the options are parsed', () => {
     expect(() => settingsFor('redis', { url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\//);
     expect(() => settingsFor('redis', { url: '127.0.0.1:6379' })).toThrow();
     expect(() => settingsFor('redis', { url: 'rediss://:pw@127.0.0.1:6380/1' })).not.toThrow();
+  });
+});
+
+describe('redis probe: client limit', () => {
+  it('maxclients reached: the real "-ERR max number of clients reached" reply → unavailable; rejectedConnections counts it', async () => {
+    await admin.config('SET', 'maxclients', '1'); // our admin connection is the one
+    let reply: string;
+    try {
+      // Redis writes the error and closes at once. ioredis usually loses that race (EPIPE on
+      // its first write, classified `refused`), so read the reply off a raw socket instead.
+      reply = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: server.port });
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.setTimeout(5_000, () => socket.destroy(new Error('no reply')));
+      });
+    } finally {
+      await admin.config('SET', 'maxclients', '10000');
+    }
+    expect(reply).toMatch(/^-ERR max number of clients reached/);
+    const classified = redisProbe.classifyError?.(new Error(reply.slice(1).trim())); // as ioredis's ReplyError carries it
+    expect(classified?.reason).toBe('unavailable');
+    expect(classified?.hint).toMatch(/raise maxclients/);
+
+    const after = await runOnce('redis', { url: server.url() }, { warn: { rejectedConnections: 1 } });
+    expect(observed(after, 'rejectedConnections')).toBe(1);
+    expect(after.status).toBe('warn');
+    expect(after.message).toBe('rejectedConnections 1 ≥ warn 1');
+    expect(after.hint).toMatch(/CLIENT LIST/);
   });
 });
 
