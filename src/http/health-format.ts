@@ -15,6 +15,22 @@ export function healthBody(status: Status, output?: HoldReason): HealthBody {
 }
 
 /**
+ * The same body, serialised once per variant: there are only twelve, and
+ * /health and /ready are the hottest routes (kubelets, load balancers), so
+ * they send a ready-made string instead of serialising per request.
+ */
+const serialised = new Map<string, string>();
+export function healthBodyJson(status: Status, output?: HoldReason): string {
+  const key = `${status}|${output ?? ''}`;
+  let json = serialised.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(healthBody(status, output));
+    serialised.set(key, json);
+  }
+  return json;
+}
+
+/**
  * One kube-apiserver style line. Nothing about the failure leaves the
  * process: "reason withheld", except "starting" for a probe that has not run.
  */

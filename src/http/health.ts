@@ -3,7 +3,7 @@ import { evaluate, type Evaluation } from '../core/evaluate.js';
 import { httpStatusFor } from '../core/status.js';
 import type { Group } from '../core/types.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
-import { HEALTH_JSON, TEXT_PLAIN, healthBody, verboseText } from './health-format.js';
+import { HEALTH_JSON, TEXT_PLAIN, healthBodyJson, verboseText } from './health-format.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { querystringSchema } from './openapi-document.js';
 import { namesFrom } from './query.js';
@@ -21,7 +21,7 @@ const ROUTES: ReadonlyArray<{ group: Group; path: string; label: 'health' | 'rea
 function answer(reply: FastifyReply, evaluation: Evaluation, verbose: boolean, label: 'health' | 'ready'): FastifyReply {
   void reply.code(httpStatusFor(evaluation.status)).header('cache-control', 'no-store');
   if (verbose) return reply.type(TEXT_PLAIN).send(verboseText(evaluation, label));
-  return reply.type(HEALTH_JSON).send(healthBody(evaluation.status, evaluation.output));
+  return reply.type(HEALTH_JSON).send(healthBodyJson(evaluation.status, evaluation.output));
 }
 
 /**
