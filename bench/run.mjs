@@ -100,6 +100,10 @@ const vitals = await startServer('vitals', targets);
 // Let every probe finish its first round, then count dependency traffic from here on.
 await new Promise((r) => setTimeout(r, 1500));
 const depsBefore = { ...targets.counts };
+// Warm up every case (JIT, connection pools) so the first measured case is not penalised.
+for (const [, server, path] of [['', bare, '/health'], ['', vitals, '/health'], ['', vitals, '/ready']]) {
+  await autocannon({ url: server.base + path, connections: CONNECTIONS, duration: 1 });
+}
 
 const cases = [
   ['bare /health', bare, '/health'],
