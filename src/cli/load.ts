@@ -8,7 +8,14 @@ export async function loadForCli(configPath: string | undefined): Promise<Vitals
   try {
     return await loadConfig({ argvConfigPath: configPath, env: process.env, cwd: process.cwd() });
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(formatConfigIssues(error), EXIT.usage);
+    if (error instanceof ConfigError) {
+      // A problem with the file as a whole (missing, unreadable) is one line; it names the file itself.
+      const only = error.issues.length === 1 ? error.issues[0]! : undefined;
+      if (only !== undefined && only.path === '') {
+        throw new CliError(only.message.includes(error.source) ? only.message : `${error.source}: ${only.message}`, EXIT.usage);
+      }
+      throw new CliError(formatConfigIssues(error), EXIT.usage);
+    }
     throw error;
   }
 }

@@ -9,6 +9,13 @@ import { runServe } from './serve.js';
 const configOption = (): Option =>
   new Option('-c, --config <file>', 'YAML config file (default: $VITALS_CONFIG, then ./vitals.yaml, else zero-config)');
 
+/** `vitals config validate`, for usage lines. */
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 function buildProgram(exit: (code: number) => void): Command {
@@ -45,10 +52,12 @@ function buildProgram(exit: (code: number) => void): Command {
     .option('--json', 'print JSON instead of YAML')
     .action(async (opts: { config?: string; json?: boolean }) => exit(await runConfigPrint(opts)));
 
-  // Every (sub)command: usage errors exit 2 instead of commander's 1.
+  // Every (sub)command: usage errors exit 2 instead of commander's 1, and
+  // show the command's usage line under the error (not the whole help).
   for (const command of [program, ...program.commands, ...config.commands]) {
     command.exitOverride();
     command.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    command.showHelpAfterError(`usage: ${fullName(command)} ${command.usage()}\n(add --help for details)`);
   }
   return program;
 }
