@@ -87,6 +87,19 @@ describe('postgres probe: healthy server', () => {
   });
 });
 
+describe('postgres probe: server-side disconnects', () => {
+  it('a pooled connection killed between runs (pg_terminate_backend, 57P01) does not crash the process; the next run reconnects', async () => {
+    const instance = probe({ url: server.url() });
+    expect((await instance.run()).status).toBe('pass');
+    const { rowCount } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vitals'");
+    expect(rowCount).toBeGreaterThanOrEqual(1);
+    // The idle client's error arrives on the pool's 'error' event; unhandled, vitest would report it and fail.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await instance.run();
+    expect(after.status, JSON.stringify(after)).toBe('pass');
+  });
+});
+
 describe('postgres probe: credentials and configuration (PG2)', () => {
   it('wrong password → auth (28P01), the password absent from every field', async () => {
     const wrong = 'Wr0ng-secret-value-123';
