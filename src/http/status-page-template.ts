@@ -141,7 +141,7 @@ function probeRow(row: ProbeRow, now: number): string {
 <td data-label="Last" class="num">${row.durationMs === undefined ? '<span class="muted">–</span>' : `${ms(row.durationMs)} ms`}</td>
 <td data-label="Recent">${sparkline(row.history)}</td>
 <td data-label="Changed">${changed}</td>
-<td data-label="Details" class="details">${detail.length === 0 ? '<span class="muted">ok</span>' : detail.join('')}</td>
+<td data-label="Details" class="details"><div>${detail.length === 0 ? '<span class="muted">ok</span>' : detail.join('')}</div></td>
 </tr>`;
 }
 
@@ -174,6 +174,7 @@ footer{margin-top:1rem;font-size:.85rem}
  table,tbody,tr,td{display:block;width:100%}
  tr.probe{border:1px solid var(--line);border-radius:8px;margin:0 0 .8rem;padding:.3rem .2rem}
  td{border:0;padding:.25rem .5rem;display:flex;gap:.75rem}
+ td>*{min-width:0}
  td.num{text-align:left}
  td::before{content:attr(data-label);flex:0 0 5.5rem;color:var(--muted);font-size:.8rem;text-transform:uppercase}
 }
