@@ -54,6 +54,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * app.close() waits for every open connection that is not idle; a client
+ * that never finishes its request (half-sent headers, a stalled upload)
+ * would hold the exit until shutdown.timeout and turn a clean drain into
+ * exit 1. Requests in flight get `graceMs`, then remaining sockets are cut.
+ */
+async function closeServer(app: FastifyInstance, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Listens at once, then starts the probes (readiness is 503 `starting` until their first round). */
 export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
   const lifecycle = new Lifecycle();
@@ -103,7 +118,7 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
       await sleep(config.shutdown.drainDelayMs);
       await scheduler.stop();
       logger.info('probes stopped; closing the HTTP server');
-      await app.close();
+      await closeServer(app, Math.min(1_000, Math.max(100, (config.shutdown.timeoutMs - (Date.now() - started)) / 3)));
       metrics.close();
       // Whatever is left of shutdown.timeout goes to the clients, each in parallel with its own deadline.
       const remaining = config.shutdown.timeoutMs - (Date.now() - started);
