@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/net.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { spawnVitals, type VitalsProcess } from '../support/vitals-process.js';
+
+/**
+ * CONTRACT §8 on the real process: SIGTERM → readiness 503 "shutting down"
+ * at once while liveness stays 200 through the drain, then probes stopped,
+ * server closed, clients closed, exit 0 — in that order, within
+ * shutdown.timeout even when a dependency hangs; a second signal exits at once.
+ */
+
+let dir: string;
+let redis: RedisServer;
+let open: net.Server;
+let openPort: number;
+const running: VitalsProcess[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vitals-shutdown-'));
+  redis = await startRedis();
+  open = net.createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => open.listen(0, '127.0.0.1', resolve));
+  openPort = (open.address() as net.AddressInfo).port;
+});
+
+afterEach(async () => {
+  redis.resume();
+  for (const vitals of running.splice(0)) {
+    vitals.kill('SIGKILL');
+    await vitals.exited;
+  }
+});
+
+afterAll(async () => {
+  redis?.resume();
+  await redis?.stop();
+  await new Promise((resolve) => open?.close(resolve));
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  vitals: VitalsProcess;
+  base: string;
+}
+
+async function serve(shutdown: string, probes: string[]): Promise<Started> {
+  const port = await freePort();
+  const path = join(dir, `vitals-${port}.yaml`);
+  writeFileSync(
+    path,
+    [`server: { host: 127.0.0.1, port: ${port} }`, `shutdown: ${shutdown}`, 'probes:', ...probes.map((p) => `  - ${p}`), ''].join('\n'),
+  );
+  const vitals = spawnVitals(['serve', '--config', path], { VITALS_LOG_LEVEL: 'info' }, dir);
+  running.push(vitals);
+  await vitals.waitForLog(/vitals listening/);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  while ((await fetch(`${base}/ready`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`not ready after 10 s:\n${vitals.stdout()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { vitals, base };
+}
+
+const tcpProbe = () => `{ name: api-port, type: tcp, host: 127.0.0.1, port: ${openPort}, interval: 1s, timeout: 500ms }`;
+const redisProbe = () => `{ name: cache, type: redis, url: "${redis.url()}", interval: 1s, timeout: 800ms }`;
+
+function logMessages(vitals: VitalsProcess): string[] {
+  return vitals
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg));
+}
+
+describe('graceful shutdown of vitals serve', () => {
+  it('SIGTERM: /ready 503 "shutting down" at once, /health 200 through the drain, exit 0, events in order', async () => {
+    const { vitals, base } = await serve('{ drainDelay: 1s, timeout: 5s }', [tcpProbe(), redisProbe()]);
+    const signalled = Date.now();
+    vitals.kill('SIGTERM');
+
+    // "At once": the first request after the signal already sees it (allow the signal to be delivered).
+    await vitals.waitForLog(/shutdown started/, 2_000);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'fail', output: 'shutting down' });
+    expect(Date.now() - signalled).toBeLessThan(1_000);
+
+    // Liveness stays 200 all through drainDelay: a draining process must not be restarted.
+    const healthStatuses: number[] = [];
+    while (Date.now() - signalled < 800) {
+      healthStatuses.push((await fetch(`${base}/health`)).status);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(healthStatuses.length).toBeGreaterThan(3);
+    expect(new Set(healthStatuses)).toEqual(new Set([200]));
+    expect((await fetch(`${base}/ready`)).status).toBe(503);
+
+    const code = await vitals.exited;
+    const elapsed = Date.now() - signalled;
+    expect(code).toBe(0);
+    expect(elapsed).toBeGreaterThanOrEqual(1_000);
+    expect(elapsed).toBeLessThan(4_000);
+    console.info(`SIGTERM with drainDelay 1s: exit 0 after ${elapsed} ms`);
+
+    const messages = logMessages(vitals);
+    const started = messages.findIndex((m) => m.startsWith('shutdown started'));
+    const stopped = messages.findIndex((m) => m.startsWith('probes stopped'));
+    const complete = messages.findIndex((m) => m.startsWith('shutdown complete'));
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(stopped).toBeGreaterThan(started);
+    expect(complete).toBeGreaterThan(stopped);
+    expect(vitals.stderr()).toBe('');
+    // The port is free again.
+    await expect(fetch(`${base}/health`)).rejects.toThrow();
+  });
+
+  it('SIGINT starts the same drain', async () => {
+    const { vitals, base } = await serve('{ drainDelay: 500ms, timeout: 5s }', [tcpProbe()]);
+    vitals.kill('SIGINT');
+    await vitals.waitForLog(/shutdown started/, 2_000);
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'fail', output: 'shutting down' });
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect(await vitals.exited).toBe(0);
+    expect(vitals.stdout()).toMatch(/"signal":"SIGINT"/);
+  });
+
+  it('a hung dependency (SIGSTOPped redis, run in flight) still exits within shutdown.timeout', async () => {
+    const { vitals } = await serve('{ drainDelay: 200ms, timeout: 3s }', [tcpProbe(), redisProbe()]);
+    redis.pause();
+    // Let a redis run start against the stopped server so it is in flight when the signal comes.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const signalled = Date.now();
+    vitals.kill('SIGTERM');
+    const code = await vitals.exited;
+    const elapsed = Date.now() - signalled;
+    redis.resume();
+    expect([0, 1]).toContain(code);
+    expect(elapsed).toBeLessThan(3_000 + 1_000);
+    console.info(`SIGTERM with redis SIGSTOPped (drainDelay 200ms, timeout 3s): exit ${code} after ${elapsed} ms`);
+    const messages = logMessages(vitals);
+    expect(messages.some((m) => m.startsWith('shutdown complete') || m.startsWith('shutdown did not finish'))).toBe(true);
+    expect(vitals.stdout() + vitals.stderr()).not.toContain(redis.password);
+  });
+
+  it('a client that never finishes its request does not hold the exit: cut after a grace, exit 0 within shutdown.timeout', async () => {
+    const { vitals, base } = await serve('{ drainDelay: 100ms, timeout: 3s }', [tcpProbe()]);
+    // Half a request: the headers never end, so the HTTP server cannot close on its own.
+    const url = new URL(base);
+    const socket = net.connect(Number(url.port), url.hostname);
+    const cut = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    try {
+      const signalled = Date.now();
+      vitals.kill('SIGTERM');
+      const code = await vitals.exited;
+      const elapsed = Date.now() - signalled;
+      console.info(`SIGTERM with a half-open request (drainDelay 100ms, timeout 3s): exit ${code} after ${elapsed} ms`);
+      expect(code).toBe(0);
+      expect(elapsed).toBeLessThan(3_000);
+      expect(logMessages(vitals).some((m) => m.startsWith('shutdown complete'))).toBe(true);
+      await cut;
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('a second SIGTERM exits at once with a non-zero code', async () => {
+    const { vitals, base } = await serve('{ drainDelay: 10s, timeout: 20s }', [tcpProbe()]);
+    vitals.kill('SIGTERM');
+    await vitals.waitForLog(/shutdown started/, 2_000);
+    expect((await fetch(`${base}/ready`)).status).toBe(503);
+    const second = Date.now();
+    vitals.kill('SIGTERM');
+    const code = await vitals.exited;
+    expect(code).not.toBe(0);
+    expect(Date.now() - second).toBeLessThan(1_000);
+    expect(vitals.stdout()).toMatch(/second signal: exiting now/);
+  });
+});
