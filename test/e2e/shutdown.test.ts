@@ -185,3 +185,63 @@ describe('graceful shutdown of vitals serve', () => {
     expect(vitals.stdout()).toMatch(/second signal: exiting now/);
   });
 });
+
+describe('startup gating and maintenance on the real process', () => {
+  it('/ready is 503 "starting" until every ready-group probe has run once; /health is 200 meanwhile', async () => {
+    redis.pause();
+    const port = await freePort();
+    const path = join(dir, `gating-${port}.yaml`);
+    writeFileSync(path, [`server: { host: 127.0.0.1, port: ${port} }`, 'probes:', `  - ${redisProbe().replace('timeout: 800ms', 'timeout: 1500ms').replace('interval: 1s', 'interval: 5s')}`, ''].join('\n'));
+    const vitals = spawnVitals(['serve', '--config', path], {}, dir);
+    running.push(vitals);
+    await vitals.waitForLog(/vitals listening/);
+    const base = `http://127.0.0.1:${port}`;
+    const early = await fetch(`${base}/ready`);
+    expect(early.status).toBe(503);
+    expect(await early.json()).toEqual({ status: 'fail', output: 'starting' });
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    // The first run ends at its timeout; from then on readiness reflects the probe, not start-up.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = await fetch(`${base}/ready`);
+    expect(after.status).toBe(503);
+    expect(await after.json()).toEqual({ status: 'fail' });
+    redis.resume();
+  });
+
+  it('maintenance and run-now through the admin API of the served process', async () => {
+    const token = 'e2e-admin-token-7d3c';
+    const port = await freePort();
+    const path = join(dir, `admin-${port}.yaml`);
+    writeFileSync(path, [`server: { host: 127.0.0.1, port: ${port} }`, `auth: { token: "${token}" }`, 'probes:', `  - ${tcpProbe()}`, ''].join('\n'));
+    const vitals = spawnVitals(['serve', '--config', path], {}, dir);
+    running.push(vitals);
+    await vitals.waitForLog(/vitals listening/);
+    const base = `http://127.0.0.1:${port}`;
+    const auth = { authorization: `Bearer ${token}` };
+    const deadline = Date.now() + 10_000;
+    while ((await fetch(`${base}/ready`)).status !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const on = await fetch(`${base}/admin/maintenance`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'rolling the database', ttl: '10m' }),
+    });
+    expect(on.status).toBe(200);
+    expect(((await on.json()) as { maintenance: { reason: string } }).maintenance.reason).toBe('rolling the database');
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'fail', output: 'maintenance' });
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^vitals_maintenance 1$/m);
+    expect(await (await fetch(`${base}/status`, { headers: auth })).text()).toContain('<strong>Maintenance:</strong> rolling the database');
+    await vitals.waitForLog(/"maintenance":"on"/, 2_000);
+
+    const run = await fetch(`${base}/admin/probes/api-port/run`, { method: 'POST', headers: auth });
+    expect(run.status).toBe(200);
+    expect(await run.json()).toMatchObject({ name: 'api-port', status: 'pass', state: 'healthy' });
+
+    const off = await fetch(`${base}/admin/maintenance`, { method: 'DELETE', headers: auth });
+    expect(await off.json()).toEqual({ maintenance: null, wasOn: true });
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    await vitals.waitForLog(/"maintenance":"off"/, 2_000);
+    expect(vitals.stdout()).not.toContain(token);
+  });
+});
