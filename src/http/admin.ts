@@ -88,14 +88,14 @@ function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, cont
       }
       const on = control.start(reason, ttlMs);
       const until = iso(on.until);
-      app.log.info(
+      app.vitals.logger.info(
         { maintenance: 'on', reason: redactText(reason, ctx.secrets), ttl: formatDuration(ttlMs), until, client: request.ip },
         `maintenance on: /ready answers 503 until ${until} or DELETE /admin/maintenance`,
       );
       clearTimeout(expiryTimer);
       expiryTimer = setTimeout(() => {
         if (ctx.lifecycle().maintenance === undefined) {
-          app.log.info({ maintenance: 'off', cause: 'ttl', since: iso(on.since) }, 'maintenance off: its ttl passed');
+          app.vitals.logger.info({ maintenance: 'off', cause: 'ttl', since: iso(on.since) }, 'maintenance off: its ttl passed');
         }
       }, on.until - on.since + 50);
       expiryTimer.unref();
@@ -116,7 +116,7 @@ function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, cont
     async (request, reply) => {
       clearTimeout(expiryTimer);
       const wasOn = control.end();
-      app.log.info({ maintenance: 'off', cause: 'request', wasOn, client: request.ip }, wasOn ? 'maintenance off' : 'maintenance off (it was not on)');
+      app.vitals.logger.info({ maintenance: 'off', cause: 'request', wasOn, client: request.ip }, wasOn ? 'maintenance off' : 'maintenance off (it was not on)');
       return reply.code(200).header('cache-control', 'no-store').send({ maintenance: null, wasOn });
     },
   );
@@ -156,7 +156,7 @@ function runRoute(app: FastifyInstance, document: OpenApiDocument, runProbe: (na
         // The scheduler refuses runs once stopped: shutdown began while this request waited.
         throw new HttpError(503, 'VITALS_ERR_INTERNAL', 'probes are stopped (shutting down)');
       }
-      app.log.info(
+      app.vitals.logger.info(
         { probe: name, status: result.status, reason: result.reason, durationMs: result.durationMs, client: request.ip },
         'probe run on request',
       );

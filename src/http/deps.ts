@@ -41,6 +41,8 @@ export interface AppDeps {
 /** What every route plugin reads, resolved once in buildApp. Decorated as `app.vitals`. */
 export interface AppContext {
   readonly deps: AppDeps;
+  /** The service logger (silent when none was given); Fastify's own logger is off. */
+  readonly logger: Logger;
   readonly config: VitalsConfig;
   readonly state: StateReader;
   lifecycle(): LifecycleState;

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { redactText } from '../core/redact.js';
@@ -43,6 +44,7 @@ export function sendError(reply: FastifyReply, statusCode: number, code: ErrorCo
     .code(statusCode)
     .type('application/json; charset=utf-8')
     .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
     .send(errorBody(statusCode, code, message));
 }
 
@@ -96,7 +98,7 @@ function codeFor(statusCode: number): ErrorCode {
  * body parsing, unknown routes, malformed URLs. 5xx never shows its cause to
  * the client; it is logged (redacted, without a stack).
  */
-export function registerErrorHandling(app: FastifyInstance, secrets: readonly string[]): void {
+export function registerErrorHandling(app: FastifyInstance, secrets: readonly string[], logger: Logger): void {
   app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
@@ -108,7 +110,7 @@ export function registerErrorHandling(app: FastifyInstance, secrets: readonly st
     }
     const statusCode = typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 ? fastifyError.statusCode : 500;
     if (statusCode >= 500) {
-      request.log.error({ code: fastifyError.code, err: { message: redactText(String(fastifyError.message), secrets) } }, 'request failed');
+      logger.error({ method: request.method, path: pathOf(request.url), code: fastifyError.code, err: { message: redactText(String(fastifyError.message), secrets) } }, 'request failed');
       return sendError(reply, 500, 'VITALS_ERR_INTERNAL', 'internal error; see the service log');
     }
     if (statusCode === 429) {

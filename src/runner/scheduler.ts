@@ -53,6 +53,7 @@ function freezeResult(result: ProbeResult): ProbeResult {
  */
 export class Scheduler implements StateReader {
   private readonly entries = new Map<string, Entry>();
+  private listCache: readonly ProbeSnapshot[] | undefined;
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -93,8 +94,13 @@ export class Scheduler implements StateReader {
 
   // ── StateReader ────────────────────────────────────────────────────────
 
+  /**
+   * The same frozen array until a run changes a snapshot: readers on the hot
+   * path (/health, /ready) can tell "nothing changed" by identity.
+   */
   list(): readonly ProbeSnapshot[] {
-    return [...this.entries.values()].map((entry) => entry.snapshot);
+    this.listCache ??= Object.freeze([...this.entries.values()].map((entry) => entry.snapshot));
+    return this.listCache;
   }
 
   get(name: string): ProbeSnapshot | undefined {
@@ -265,6 +271,7 @@ export class Scheduler implements StateReader {
       transitions: previous.transitions + (changed ? 1 : 0),
     });
     entry.snapshot = snapshot;
+    this.listCache = undefined;
     entry.history.add(result);
 
     this.logger.debug(

@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { presentedSecret, requireToken, tokenMatches } from '../../src/http/auth.js';
 import { registerErrorHandling } from '../../src/http/errors.js';
@@ -40,7 +41,7 @@ describe('presentedSecret', () => {
 describe('requireToken', () => {
   async function appWith(token: string | undefined, basicChallenge = false) {
     const app = Fastify();
-    registerErrorHandling(app, token === undefined ? [] : [token]);
+    registerErrorHandling(app, token === undefined ? [] : [token], pino({ level: 'silent' }));
     app.get('/guarded', { preValidation: requireToken(token, { basicChallenge }) }, async () => 'in');
     await app.ready();
     return app;
