@@ -4,6 +4,7 @@ import { ProbeError, type ClassifiedError } from '../src/core/errors.js';
 import type { Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, CheckWarning, Observation, Reason } from '../src/core/types.js';
+import { untilAborted, withDeadline } from './shared/abortable.js';
 
 /**
  * NATS: one long-lived connection per probe, checked with a PING/PONG round
@@ -105,41 +106,6 @@ export function natsServers(url: string): { servers: string[]; user?: string; pa
   return { servers, ...(user === undefined ? {} : { user }), ...(password === undefined ? {} : { password }) };
 }
 
-/** Rejects with the signal's reason as soon as it aborts; the promise itself keeps running. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
-
-function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
-}
 
 // ---- monitoring endpoint -------------------------------------------------
 

@@ -5,6 +5,7 @@ import { ProbeError, type ClassifiedError } from '../src/core/errors.js';
 import type { Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, Reason } from '../src/core/types.js';
+import { untilAborted, withDeadline } from './shared/abortable.js';
 
 /**
  * Neo4j: one driver per probe (a pool of at most two connections), checked
@@ -87,37 +88,6 @@ export function classifyNeo4jError(error: unknown): ClassifiedError | undefined 
   return undefined;
 }
 
-/** Rejects with the signal's reason as soon as it aborts; the promise itself keeps running. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  promise.catch(() => undefined); // its rejection after an abort is nobody's business
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
-
-function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
-  });
-}
 
 function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
   let driver: Driver | undefined;
