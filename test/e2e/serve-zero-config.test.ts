@@ -54,11 +54,18 @@ describe('vitals serve on zero-config', () => {
   });
 
   it('serves Prometheus metrics for the three zero-config probes', async () => {
-    await eventually('/ready', 200);
-    const response = await fetch(`${base}/metrics`);
+    // /ready waits only for the ready group (disk); the live probes may still
+    // be in their first run (the event-loop probe samples a short window).
+    const deadline = Date.now() + 10_000;
+    let response = await fetch(`${base}/metrics`);
+    let text = await response.text();
+    while (/^vitals_probe_state\{[^}]*state="unknown"\} 1$/m.test(text) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      response = await fetch(`${base}/metrics`);
+      text = await response.text();
+    }
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
-    const text = await response.text();
     for (const probe of ['eventloop', 'memory', 'disk']) {
       expect(text).toMatch(new RegExp(`^vitals_probe_up\\{[^}]*probe="${probe}"[^}]*\\} 1$`, 'm'));
     }
