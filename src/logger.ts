@@ -28,6 +28,9 @@ export function createLogger(options: { level?: string; destination?: Destinatio
         censor: '***',
       },
     },
-    options.destination,
+    // Synchronous writes: the service logs only transitions and lifecycle
+    // events, and lines must reach stdout in order and before process.exit
+    // (an async destination was seen reordering shutdown lines).
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }

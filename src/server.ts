@@ -105,7 +105,8 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   logger.info(
-    { url, probes: config.probes.map((p) => `${p.name}:${p.type}`), source: config.source, version: VERSION },
+    // `address`, not `url`: the logger censors any `url` field (probe URLs carry passwords).
+    { address: url, probes: config.probes.map((p) => `${p.name}:${p.type}`), source: config.source, version: VERSION },
     'vitals listening',
   );
 

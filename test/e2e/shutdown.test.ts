@@ -89,21 +89,25 @@ describe('graceful shutdown of vitals serve', () => {
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'fail', output: 'shutting down' });
-    expect(Date.now() - signalled).toBeLessThan(1_000);
+    // Well inside the 2 s drain (a generous bound: these machines are shared).
+    expect(Date.now() - signalled).toBeLessThan(1_500);
 
     // Liveness stays 200 all through drainDelay: a draining process must not be restarted.
     const healthStatuses: number[] = [];
-    while (Date.now() - signalled < 1_600) {
+    const readyStatuses: number[] = [];
+    while (Date.now() - signalled < 1_700) {
       healthStatuses.push((await fetch(`${base}/health`)).status);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      readyStatuses.push((await fetch(`${base}/ready`)).status);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(healthStatuses.length).toBeGreaterThan(3);
+    expect(healthStatuses.length).toBeGreaterThanOrEqual(2);
     expect(new Set(healthStatuses)).toEqual(new Set([200]));
-    expect((await fetch(`${base}/ready`)).status).toBe(503);
+    expect(new Set(readyStatuses)).toEqual(new Set([503]));
 
     const code = await vitals.exited;
     const elapsed = Date.now() - signalled;
-    expect(code).toBe(0);
+    const output = `stdout:\n${vitals.stdout()}\nstderr:\n${vitals.stderr()}`;
+    expect(code, output).toBe(0);
     expect(elapsed).toBeGreaterThanOrEqual(2_000);
     expect(elapsed).toBeLessThan(5_000);
     console.info(`SIGTERM with drainDelay 2s: exit 0 after ${elapsed} ms`);
@@ -112,9 +116,9 @@ describe('graceful shutdown of vitals serve', () => {
     const started = messages.findIndex((m) => m.startsWith('shutdown started'));
     const stopped = messages.findIndex((m) => m.startsWith('probes stopped'));
     const complete = messages.findIndex((m) => m.startsWith('shutdown complete'));
-    expect(started).toBeGreaterThanOrEqual(0);
-    expect(stopped).toBeGreaterThan(started);
-    expect(complete).toBeGreaterThan(stopped);
+    expect(started, output).toBeGreaterThanOrEqual(0);
+    expect(stopped, output).toBeGreaterThan(started);
+    expect(complete, output).toBeGreaterThan(stopped);
     expect(vitals.stderr()).toBe('');
     // The port is free again.
     await expect(fetch(`${base}/health`)).rejects.toThrow();

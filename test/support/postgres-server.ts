@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { freePort } from './net.js';
-import { startProcess, type ManagedProcess } from './process.js';
+import { startProcess, stopProcessNow, type ManagedProcess } from './process.js';
 
 /**
  * A throwaway PostgreSQL (Debian packages) for one test file: initdb into a
@@ -285,9 +285,9 @@ export async function startPostgres(initial: PostgresStartOptions = {}): Promise
       const current = proc;
       if (current === undefined) return;
       // The postmaster first, so it forks no new backend while we stop the others.
-      signal(current.pid, 'SIGSTOP');
+      stopProcessNow(current.pid);
       const tree = descendants(current.pid);
-      for (const pid of tree) signal(pid, 'SIGSTOP');
+      for (const pid of tree) stopProcessNow(pid);
       paused = [current.pid, ...tree];
     },
     resume() {
