@@ -98,12 +98,25 @@ function createTlsProbe(opts: TlsOptions): Probe {
       const earliestMs = expiry?.earliestMs ?? leafExpiresMs;
       const failure = verificationFailure(opts, result);
 
+      const info = {
+        subject: certName(result.peer.subject),
+        issuer: certName(result.peer.issuer),
+        protocol: result.protocol,
+        validTo: new Date(leafExpiresMs).toISOString(),
+        earliestExpiry: new Date(earliestMs).toISOString(),
+        earliestExpiring: expiry?.earliestName ?? certName(result.peer.subject),
+        chainLength: expiry?.chainLength ?? 1,
+        verification: failure ?? 'ok',
+      };
+      const certExpiry = Math.floor(earliestMs / 1000);
+
       if (failure !== undefined && !opts.insecure) {
         const expiredNote =
           earliestMs < Date.now()
             ? ` (notAfter ${new Date(earliestMs).toISOString()}, certificate "${expiry?.earliestName ?? certName(result.peer.subject)}")`
             : '';
-        throw new ProbeError('tls', `${target}: ${failure}${expiredNote}`, { hint: TLS_HINT });
+        // The failed result still carries the expiry and the certificate's facts.
+        throw new ProbeError('tls', `${target}: ${failure}${expiredNote}`, { hint: TLS_HINT, details: { info, certExpiry } });
       }
 
       return {
@@ -111,17 +124,8 @@ function createTlsProbe(opts: TlsOptions): Probe {
           { measurement: 'daysUntilExpiry', value: Math.round(((earliestMs - Date.now()) / DAY_MS) * 100) / 100, unit: 'days' },
           { measurement: 'handshakeTime', value: Math.round(result.handshakeTime * 1000) / 1000, unit: 'ms' },
         ],
-        info: {
-          subject: certName(result.peer.subject),
-          issuer: certName(result.peer.issuer),
-          protocol: result.protocol,
-          validTo: new Date(leafExpiresMs).toISOString(),
-          earliestExpiry: new Date(earliestMs).toISOString(),
-          earliestExpiring: expiry?.earliestName ?? certName(result.peer.subject),
-          chainLength: expiry?.chainLength ?? 1,
-          verification: failure ?? 'ok',
-        },
-        certExpiry: Math.floor(earliestMs / 1000),
+        info,
+        certExpiry,
       };
     },
     async close(): Promise<void> {

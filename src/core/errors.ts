@@ -1,4 +1,4 @@
-import type { Reason } from './types.js';
+import type { CheckReport, Reason } from './types.js';
 
 /**
  * Thrown by a probe's check when it already knows why it failed. The runner
@@ -8,12 +8,23 @@ import type { Reason } from './types.js';
 export class ProbeError extends Error {
   readonly reason: Reason;
   readonly hint?: string;
+  /**
+   * What the check still learned before failing, kept on the failed result:
+   * an expired certificate's expiry must reach
+   * vitals_tls_cert_expiry_timestamp_seconds exactly when it matters.
+   */
+  readonly details?: Pick<CheckReport, 'info' | 'certExpiry'>;
 
-  constructor(reason: Reason, message: string, options?: { hint?: string; cause?: unknown }) {
+  constructor(
+    reason: Reason,
+    message: string,
+    options?: { hint?: string; cause?: unknown; details?: Pick<CheckReport, 'info' | 'certExpiry'> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProbeError';
     this.reason = reason;
     if (options?.hint !== undefined) this.hint = options.hint;
+    if (options?.details !== undefined) this.details = options.details;
   }
 }
 

@@ -194,7 +194,7 @@ export async function runProbe(
     report = await bounded(probe, settings, options.signal);
   } catch (error) {
     const classified = classify(definition, error);
-    return {
+    const failed: ProbeResult = {
       status: 'fail',
       reason: classified.reason,
       message: cleanLine(classified.message, secrets) || classified.reason,
@@ -202,6 +202,10 @@ export async function runProbe(
       ...timing(),
       observations: [],
     };
+    const details = error instanceof ProbeError ? error.details : undefined;
+    if (details?.info !== undefined) failed.info = cleanInfo(details.info, secrets);
+    if (details?.certExpiry !== undefined) failed.certExpiry = details.certExpiry;
+    return failed;
   }
 
   try {

@@ -125,6 +125,10 @@ describe('tls probe: verification failures (NW2)', () => {
     expect(result.message).toContain(`notAfter ${new Date(new X509Certificate(pki.expired.cert).validTo).toISOString()}, certificate "expired"`);
     expect(result.hint).toMatch(/certbot renew/);
     expect(result.hint).toMatch(/full chain/);
+    // The failed run still reports when the chain expired (for the expiry gauge and alerts) and what it saw.
+    const notAfter = Math.floor(Date.parse(new X509Certificate(pki.expired.cert).validTo) / 1000);
+    expect(result.certExpiry).toBe(notAfter);
+    expect(result.info).toMatchObject({ subject: expect.stringContaining('expired'), verification: expect.stringContaining('CERT_HAS_EXPIRED') });
   });
 
   it('a certificate for another host is tls naming the mismatch', async () => {

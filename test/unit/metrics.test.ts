@@ -195,6 +195,11 @@ describe('metrics: following runs', () => {
     run('site', 'fail', {}, { reason: 'timeout' });
     m = await scrape();
     expect(m.value('vitals_tls_cert_expiry_timestamp_seconds', { probe: 'site' })).toBe(1_800_000_000);
+
+    // A failed run that did see the certificate (expired, untrusted) updates it.
+    run('site', 'fail', {}, { reason: 'tls', certExpiry: 1_600_000_000 });
+    m = await scrape();
+    expect(m.value('vitals_tls_cert_expiry_timestamp_seconds', { probe: 'site' })).toBe(1_600_000_000);
   });
 
   it('never puts a message, secret or free text into the exposition', async () => {

@@ -134,6 +134,20 @@ describe('runProbe: errors', () => {
     });
   });
 
+  it('keeps what a failing check still learned (info, certificate expiry), with secrets scrubbed from info', async () => {
+    const result = await runProbe(
+      definition,
+      probe(async () => {
+        throw new ProbeError('tls', 'certificate has expired', {
+          details: { certExpiry: 1_700_000_000, info: { issuer: 'CN=ca', seenAt: 'https://u:hunter22@host/x' } },
+        });
+      }),
+      settings(),
+    );
+    expect(result).toMatchObject({ status: 'fail', reason: 'tls', certExpiry: 1_700_000_000, info: { issuer: 'CN=ca' } });
+    expect(JSON.stringify(result)).not.toContain('hunter22');
+  });
+
   it('a ProbeError without hint gets the type hint, else the generic one', async () => {
     const refused = await runProbe(definition, probe(async () => Promise.reject(new ProbeError('refused', 'down'))), settings());
     expect(refused.hint).toBe('start the test server');
