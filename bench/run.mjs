@@ -7,10 +7,10 @@
 //   npm run bench                       # defaults: 3 reps, 5 s each, 10 connections
 //   BENCH_REPS=5 BENCH_DURATION=10 npm run bench
 import autocannon from 'autocannon';
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTargets } from './targets.mjs';
 
@@ -18,6 +18,23 @@ const REPS = Number(process.env.BENCH_REPS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const TICKS = 100; // USER_HZ on Linux
+
+// Pin the load generator to CPU 0 and the servers to CPU 1 when there are two
+// or more CPUs and taskset exists: on a 2-core machine, letting the scheduler
+// move them around made the CPU-per-request ratio swing by ±8 % run to run.
+const PIN = (() => {
+  // Asked before pinning: availableParallelism() follows this process's affinity.
+  if (availableParallelism() < 2 || process.env.BENCH_NO_PIN === '1') return false;
+  try {
+    execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+function pinServer(pid) {
+  if (PIN) execFileSync('taskset', ['-cp', '1', String(pid)], { stdio: 'ignore' });
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -78,6 +95,7 @@ async function startServer(kind, targets) {
       env: { ...process.env, VITALS_PORT: String(port), VITALS_LOG_LEVEL: 'warn' },
     });
   }
+  pinServer(child.pid);
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/ready`);
   return { kind, base, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
@@ -136,7 +154,7 @@ for (const [name] of cases) {
 }
 // Each vitals route is compared with the bare route of the same path.
 const baseFor = (name) => summary[`bare ${name.split(' ')[1]}`];
-console.log(`\nvitals bench: ${REPS} rotated reps × ${DURATION}s, ${CONNECTIONS} connections, node ${process.version}, medians`);
+console.log(`\nvitals bench: ${REPS} rotated reps × ${DURATION}s, ${CONNECTIONS} connections, node ${process.version}, medians${PIN ? ', load on CPU 0, servers on CPU 1' : ''}`);
 console.log('case              req/s     p50 ms  p99 ms  cpu µs/req   rps ratio  cpu ratio');
 for (const [name, s] of Object.entries(summary)) {
   console.log(
