@@ -39,7 +39,12 @@ export interface EvaluateOptions {
  */
 export function probeStatus(snapshot: ProbeSnapshot, now: number, startedAt: number): Status | undefined {
   if (isStale(snapshot, now, startedAt)) return 'fail';
-  switch (snapshot.state) {
+  return stateStatus(snapshot.state);
+}
+
+/** What a hysteresis state means for readers: recovering still fails; unknown has no status yet. */
+export function stateStatus(state: ProbeState): Status | undefined {
+  switch (state) {
     case 'healthy':
       return 'pass';
     case 'degraded':

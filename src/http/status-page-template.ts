@@ -1,3 +1,4 @@
+import { stateStatus } from '../core/evaluate.js';
 import type { ProbeState, Status } from '../core/types.js';
 
 /**
@@ -79,18 +80,7 @@ const LIVE_WORD: Record<Status, string> = { pass: 'live', warn: 'live, degraded'
 
 /** A probe's colour class: its own state, except a stale probe counts as failing whatever it last said. */
 function stateClass(row: ProbeRow): string {
-  if (row.stale) return 'fail';
-  switch (row.state) {
-    case 'healthy':
-      return 'pass';
-    case 'degraded':
-      return 'warn';
-    case 'unhealthy':
-    case 'recovering':
-      return 'fail';
-    case 'unknown':
-      return 'unknown';
-  }
+  return row.stale ? 'fail' : (stateStatus(row.state) ?? 'unknown');
 }
 
 const SPARK_W = 120;
