@@ -1,7 +1,7 @@
 import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
 import { formatDuration } from '../core/duration.js';
 import { issueAt, type ConfigIssue } from './errors.js';
-import { buildProbe, type DefinitionTable } from './probe-settings.js';
+import { buildProbe, type ProbeSources } from './probe-settings.js';
 import { BUILTIN_DEFAULTS, fileSchema, type ParsedFile } from './schema.js';
 import { validateFields } from './validate.js';
 
@@ -15,7 +15,7 @@ export interface Built {
  * VitalsConfig, or every problem found. Sections and probes are all checked
  * even when an earlier one is wrong.
  */
-export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, definitions: DefinitionTable): Built {
+export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, sources: ProbeSources): Built {
   const issues: ConfigIssue[] = [];
   // Section by section: a bad server.port must not hide the checks on defaults or probes.
   const file = validateFields(fileSchema.shape, tree, { at: [] });
@@ -38,7 +38,7 @@ export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEn
   const firstIndexByName = new Map<string, number>();
   const rawProbes = Array.isArray(tree.probes) ? (tree.probes as unknown[]) : [];
   rawProbes.forEach((raw, index) => {
-    const built = buildProbe(raw, index, inherited, definitions);
+    const built = buildProbe(raw, index, inherited, sources);
     issues.push(...built.issues);
     if (built.settings !== undefined) probes.push(built.settings);
     const name = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).name : undefined;

@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { probeDefinitions } from '../../probes/index.js';
 import { collectSecrets, REDACTED } from '../core/redact.js';
 import type { VitalsConfig } from '../core/settings.js';
 import { buildConfig } from './build.js';
+import { loadCustomModules, type CustomModules } from './custom-module.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { expandEnv } from './expand-env.js';
 import { rememberSecrets } from './print.js';
@@ -39,16 +40,30 @@ export async function loadConfig(options: LoadOptions = {}): Promise<VitalsConfi
   if (located === undefined) return loadZeroConfig(env, definitions);
 
   const text = await readConfigFile(located.path, located.via);
-  return parseConfigText(text, located.path, env, definitions);
+  // Custom probe modules load asynchronously, before the (synchronous) validation that reports on them.
+  const parsed = parseYaml(text);
+  const customs = parsed.tree === undefined ? new Map() : await loadCustomModules(expandEnv(parsed.tree, env).value, dirname(located.path));
+  return parseConfigText(text, located.path, env, definitions, customs);
 }
 
-/** Validates config text as if it had been read from `source`. Used by loadConfig; handy for tests and tools. */
-export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv, definitions: DefinitionTable = probeDefinitions): VitalsConfig {
+/**
+ * Validates config text as if it had been read from `source`. Used by
+ * loadConfig; handy for tests and tools. `custom` probes need their modules
+ * loaded first (loadCustomModules); loadConfig does that.
+ */
+export function parseConfigText(
+  text: string,
+  source: string,
+  env: NodeJS.ProcessEnv,
+  definitions: DefinitionTable = probeDefinitions,
+  customs: CustomModules = new Map(),
+): VitalsConfig {
   const parsed = parseYaml(text);
   if (parsed.tree === undefined) throw new ConfigError(source, parsed.issues);
 
   const expanded = expandEnv(parsed.tree, env);
-  const built = buildConfig(expanded.value as Record<string, unknown>, env, source, definitions);
+  const baseDir = source === 'zero-config' ? process.cwd() : dirname(resolve(source));
+  const built = buildConfig(expanded.value as Record<string, unknown>, env, source, { definitions, customs, baseDir });
   // A value whose variable is missing also fails its schema (e.g. an empty URL); report the cause only.
   const expansionPaths = new Set(expanded.issues.map((issue) => issue.path));
   const issues = [...expanded.issues, ...built.issues.filter((issue) => !expansionPaths.has(issue.path))];
@@ -62,7 +77,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
 
 export function loadZeroConfig(env: NodeJS.ProcessEnv, definitions: DefinitionTable = probeDefinitions): VitalsConfig {
   const { tree, origins } = zeroConfigTree(env, definitions);
-  const built = buildConfig(tree, env, 'zero-config', definitions);
+  const built = buildConfig(tree, env, 'zero-config', { definitions });
   if (built.config === undefined) {
     const known = collectSecrets(tree);
     throw new ConfigError('zero-config', attributeToEnvironment(built.issues, origins).map((issue) => scrub(issue, known)));

@@ -1,9 +1,7 @@
-import { probeDefinitions } from '../../probes/index.js';
 import { formatDuration } from '../core/duration.js';
 import { collectSecrets, REDACTED, redactDeep, redactText } from '../core/redact.js';
 import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
 import type { ConfigError } from './errors.js';
-import type { DefinitionTable } from './probe-settings.js';
 
 /** Secret values found while loading (variables named …_TOKEN, …_API_KEY), per config object. */
 const secretsFromEnvironment = new WeakMap<VitalsConfig, readonly string[]>();
@@ -18,8 +16,8 @@ export function rememberSecrets(config: VitalsConfig, secrets: readonly string[]
  * secret-named environment variables it referenced. Pass this to redactText
  * as `known` wherever probe output or errors leave the process.
  */
-export function configSecrets(config: VitalsConfig, definitions: DefinitionTable = probeDefinitions): string[] {
-  const found = new Set(declaredSecrets(config, definitions));
+export function configSecrets(config: VitalsConfig): string[] {
+  const found = new Set(declaredSecrets(config));
   for (const probe of config.probes) for (const value of collectSecrets(probe.options)) found.add(value);
   return [...found].filter((value) => value !== '');
 }
@@ -29,11 +27,11 @@ export function configSecrets(config: VitalsConfig, definitions: DefinitionTable
  * structure instead: replacing a password like "postgres" as plain text
  * would also mask the scheme, user and database name.
  */
-function declaredSecrets(config: VitalsConfig, definitions: DefinitionTable): string[] {
+function declaredSecrets(config: VitalsConfig): string[] {
   const found = new Set<string>(secretsFromEnvironment.get(config) ?? []);
   if (config.auth.token !== undefined) found.add(config.auth.token);
   for (const probe of config.probes) {
-    for (const key of definitions[probe.type]?.secretOptions ?? []) {
+    for (const key of probe.definition.secretOptions ?? []) {
       for (const value of stringLeaves(probe.options[key])) found.add(value);
     }
   }
@@ -45,8 +43,8 @@ function declaredSecrets(config: VitalsConfig, definitions: DefinitionTable): st
  * as `30s`, options beside the common keys), with every secret masked. For
  * `vitals config print` and /diagnostics.
  */
-export function redactedConfig(config: VitalsConfig, definitions: DefinitionTable = probeDefinitions): Record<string, unknown> {
-  const known = declaredSecrets(config, definitions);
+export function redactedConfig(config: VitalsConfig): Record<string, unknown> {
+  const known = declaredSecrets(config);
   const text = (value: string): string => redactText(value, known);
   return {
     source: config.source,
@@ -60,12 +58,12 @@ export function redactedConfig(config: VitalsConfig, definitions: DefinitionTabl
       successThreshold: config.defaults.successThreshold,
     },
     shutdown: { drainDelay: formatDuration(config.shutdown.drainDelayMs), timeout: formatDuration(config.shutdown.timeoutMs) },
-    probes: config.probes.map((probe) => redactedProbe(probe, definitions, known)),
+    probes: config.probes.map((probe) => redactedProbe(probe, known)),
   };
 }
 
-function redactedProbe(probe: ProbeSettings, definitions: DefinitionTable, known: readonly string[]): Record<string, unknown> {
-  const secretKeys = new Set(definitions[probe.type]?.secretOptions ?? []);
+function redactedProbe(probe: ProbeSettings, known: readonly string[]): Record<string, unknown> {
+  const secretKeys = new Set(probe.definition.secretOptions ?? []);
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(probe.options)) {
     options[key] = secretKeys.has(key) ? maskLeaves(value) : value;
@@ -74,6 +72,7 @@ function redactedProbe(probe: ProbeSettings, definitions: DefinitionTable, known
     // name and type are validated to harmless shapes; known-secret replacement there would only mangle them.
     name: probe.name,
     type: probe.type,
+    ...(probe.module === undefined ? {} : { module: redactText(probe.module, known) }),
     critical: probe.critical,
     groups: probe.groups,
     interval: formatDuration(probe.intervalMs),

@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import type { MeasurementSpec, ProbeDefinition } from '../core/probe.js';
 import type { ProbeSettings } from '../core/settings.js';
 import { formatDuration } from '../core/duration.js';
-import { PROBE_TYPES, type Group, type ProbeType } from '../core/types.js';
+import type { Group } from '../core/types.js';
+import { CUSTOM_TYPE, customDefinitionFor, type CustomModules } from './custom-module.js';
 import { issueAt, type ConfigIssue, type PathSegment } from './errors.js';
 import { PROBE_COMMON_KEYS, probeCommonSchema } from './schema.js';
 import { closest } from './suggest.js';
@@ -10,7 +11,17 @@ import { validate, validateFields } from './validate.js';
 
 type CommonSettings = z.output<typeof probeCommonSchema>;
 
-export type DefinitionTable = Partial<Record<ProbeType, ProbeDefinition>>;
+/** The probe types config accepts: probes/index.ts in production, a small fake table in config tests. */
+export type DefinitionTable = Readonly<Record<string, ProbeDefinition>>;
+
+/** What a probe entry is resolved against. */
+export interface ProbeSources {
+  definitions: DefinitionTable;
+  /** `custom` modules, loaded beforehand (loading is asynchronous, building is not). */
+  customs?: CustomModules;
+  /** Directory a custom probe's `module` path is relative to: the config file's. */
+  baseDir?: string;
+}
 
 /** What a probe inherits. `intervalMs`/`timeoutMs` are set only when the file wrote them in `defaults`. */
 export interface Inherited {
@@ -38,7 +49,7 @@ export interface BuiltProbe {
  * be < interval. With neither, the built-in 2s, shortened to half the
  * interval for very short intervals (so a 1s interval still works).
  */
-export function buildProbe(raw: unknown, index: number, inherited: Inherited, definitions: DefinitionTable): BuiltProbe {
+export function buildProbe(raw: unknown, index: number, inherited: Inherited, sources: ProbeSources): BuiltProbe {
   const at: PathSegment[] = ['probes', index];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { issues: [issueAt(at, 'must be a mapping with at least name and type (e.g. "- name: db" / "  type: postgres")')] };
@@ -57,12 +68,22 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, de
   issues.push(...parsed.issues);
   const settingsIn = parsed.data as Partial<CommonSettings>;
 
-  const typeCheck = resolveType(entry.type, definitions);
-  if (typeCheck.problem !== undefined) issues.push(issueAt([...at, 'type'], typeCheck.problem));
-  const definition = typeCheck.definition;
+  let definition: ProbeDefinition | undefined;
+  let modulePathWritten: string | undefined;
+  if (entry.type === CUSTOM_TYPE) {
+    const custom = customDefinitionFor(entry.module, at, sources);
+    issues.push(...custom.issues);
+    definition = custom.definition;
+    modulePathWritten = custom.path;
+    delete rest.module;
+  } else {
+    const typeCheck = resolveType(entry.type, sources.definitions);
+    if (typeCheck.problem !== undefined) issues.push(issueAt([...at, 'type'], typeCheck.problem));
+    definition = typeCheck.definition;
+  }
   if (definition === undefined) return { issues };
 
-  const strictOptions = (definition.options as z.ZodObject).strict();
+  const strictOptions = definition.options.strict();
   const optionsResult = validate(strictOptions, rest, { at, siblingKeys: PROBE_COMMON_KEYS });
   issues.push(...optionsResult.issues);
   const options = optionsResult.data as Record<string, unknown> | undefined;
@@ -86,6 +107,8 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, de
     settings: {
       name: settingsIn.name,
       type: definition.type,
+      definition,
+      ...(modulePathWritten === undefined ? {} : { module: modulePathWritten }),
       critical: settingsIn.critical ?? true,
       groups,
       intervalMs,
@@ -100,15 +123,12 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, de
 }
 
 function resolveType(type: unknown, definitions: DefinitionTable): { definition?: ProbeDefinition; problem?: string } {
-  const available = Object.keys(definitions).filter((key) => definitions[key as ProbeType] !== undefined);
+  const available = [...Object.keys(definitions), CUSTOM_TYPE];
   const list = `available: ${available.join(', ')}`;
   if (type === undefined) return { problem: `required (${list})` };
   if (typeof type !== 'string') return { problem: `must be a probe type name (${list})` };
-  const definition = definitions[type as ProbeType];
+  const definition = Object.hasOwn(definitions, type) ? definitions[type] : undefined;
   if (definition !== undefined) return { definition };
-  if ((PROBE_TYPES as readonly string[]).includes(type)) {
-    return { problem: `probe type "${type}" is not available in this build (${list})` };
-  }
   const suggestion = closest(type, available);
   return { problem: `unknown probe type "${type}" (${suggestion === undefined ? '' : `did you mean ${suggestion}? `}${list})` };
 }

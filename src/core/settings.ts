@@ -1,3 +1,4 @@
+import type { ProbeDefinition } from './probe.js';
 import type { Group, ProbeType } from './types.js';
 
 /**
@@ -7,6 +8,14 @@ import type { Group, ProbeType } from './types.js';
 export interface ProbeSettings {
   name: string;
   type: ProbeType;
+  /**
+   * The definition config resolved `type` to: a built-in from the probe table,
+   * or the module a `custom` probe names. The runner builds the probe from it,
+   * so it needs no table of its own.
+   */
+  definition: ProbeDefinition;
+  /** For `custom` probes: the module path as written in the config (relative to the config file). */
+  module?: string;
   critical: boolean;
   groups: Group[];
   intervalMs: number;

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { definitionFor } from '../../probes/index.js';
 import { ProbeError } from '../core/errors.js';
 import type { Probe, ProbeDefinition } from '../core/probe.js';
 import { redactText } from '../core/redact.js';
@@ -23,13 +22,21 @@ function misconfigured(message: string): Probe {
   };
 }
 
+function isProbe(value: unknown): value is Probe {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.check === 'function' && typeof candidate.close === 'function';
+}
+
 /** One live probe per configured probe, in config order. Never throws. */
 export function buildProbes(config: VitalsConfig, logger: Logger): ConfiguredProbe[] {
   return config.probes.map((settings) => {
-    const definition = definitionFor(settings.type);
+    const definition = settings.definition;
     const probeLogger = logger.child({ probe: settings.name, type: settings.type });
     try {
-      const probe = definition.create(settings.options, { name: settings.name, logger: probeLogger });
+      const probe: unknown = definition.create(settings.options, { name: settings.name, logger: probeLogger });
+      // A custom module's create() is user code: check what it returned before the scheduler relies on it.
+      if (!isProbe(probe)) throw new Error('create() must return an object with check(signal) and close(deadlineMs) functions');
       return { definition, probe, settings };
     } catch (error) {
       const raw = error instanceof Error ? error.message : String(error);

@@ -1,3 +1,4 @@
+import { probeDefinitions } from '../../probes/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../src/core/types.js';
 import { result, snapshot } from '../support/fake-state.js';
@@ -202,12 +203,12 @@ describe('GET /diagnostics: body', () => {
         auth: { token: TOKEN, protectMetrics: false },
         probes: [
           {
-            name: 'db', type: 'postgres', critical: true, groups: ['ready'], intervalMs: 10_000, timeoutMs: 2_000,
+            name: 'db', type: 'postgres', definition: probeDefinitions.postgres, critical: true, groups: ['ready'], intervalMs: 10_000, timeoutMs: 2_000,
             failureThreshold: 2, successThreshold: 1, warn: {}, fail: {},
             options: { url: `postgres://app:${DB_PASSWORD}@db:5432/app` },
           },
           {
-            name: 'llm', type: 'http', critical: false, groups: ['ready'], intervalMs: 60_000, timeoutMs: 2_000,
+            name: 'llm', type: 'http', definition: probeDefinitions.http, critical: false, groups: ['ready'], intervalMs: 60_000, timeoutMs: 2_000,
             failureThreshold: 2, successThreshold: 1, warn: {}, fail: {},
             options: { url: 'https://api.example/v1/models', headers: { Authorization: `Bearer ${API_KEY}` } },
           },

@@ -1,3 +1,5 @@
+import { probeDefinitions } from '../../probes/index.js';
+import type { ProbeDefinition } from '../../src/core/probe.js';
 import type { VitalsConfig } from '../../src/core/settings.js';
 import type { ProbeSnapshot, RunEvent, StateReader } from '../../src/core/state.js';
 import type { ProbeResult } from '../../src/core/types.js';
@@ -86,6 +88,12 @@ export function result(status: ProbeResult['status'], at: number, overrides: Par
   };
 }
 
+/** The real definition of a built-in type; a bare tcp-shaped stand-in for names the table does not have. */
+function definitionFor(type: string): ProbeDefinition {
+  const table: Readonly<Record<string, ProbeDefinition>> = probeDefinitions;
+  return table[type] ?? { ...probeDefinitions.tcp, type };
+}
+
 /** A VitalsConfig whose probes match the given snapshots; `overrides` replace top-level keys. */
 export function configFor(snapshots: readonly ProbeSnapshot[], overrides: Partial<VitalsConfig> = {}): VitalsConfig {
   return {
@@ -97,6 +105,7 @@ export function configFor(snapshots: readonly ProbeSnapshot[], overrides: Partia
     probes: snapshots.map((s) => ({
       name: s.name,
       type: s.type,
+      definition: definitionFor(s.type),
       critical: s.critical,
       groups: [...s.groups],
       intervalMs: s.intervalMs,

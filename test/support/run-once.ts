@@ -1,43 +1,49 @@
 import { pino } from 'pino';
+import { probeDefinitions } from '../../probes/index.js';
+import { formatDuration } from '../../src/core/duration.js';
 import type { Probe, ProbeDefinition } from '../../src/core/probe.js';
 import type { ProbeSettings } from '../../src/core/settings.js';
 import type { ProbeResult, ProbeType } from '../../src/core/types.js';
+import { buildProbe } from '../../src/config/probe-settings.js';
+import { BUILTIN_DEFAULTS } from '../../src/config/schema.js';
 import { runProbe } from '../../src/runner/run-probe.js';
-import { definitionFor } from '../../probes/index.js';
 
-export type SettingsOverrides = Partial<Omit<ProbeSettings, 'options' | 'type'>>;
-
-/** Effective warn/fail per measurement: the type's defaults, overlaid with `extra`. */
-function thresholds(definition: ProbeDefinition, level: 'warn' | 'fail', extra?: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [measurement, spec] of Object.entries(definition.measurements)) {
-    const value = spec[level];
-    if (value !== undefined) out[measurement] = value;
-  }
-  return { ...out, ...extra };
-}
+export type SettingsOverrides = Partial<Omit<ProbeSettings, 'options' | 'type' | 'definition' | 'warn' | 'fail'>> & {
+  warn?: Record<string, number>;
+  fail?: Record<string, number>;
+};
 
 /**
- * Settings as config would produce them, for tests: the options parsed by the
- * type's schema (so defaults apply and bad options throw), default thresholds
- * merged with the overrides' warn/fail.
+ * Settings exactly as config builds them (config's own builder: schema
+ * defaults, strict option keys, default thresholds overlaid with the
+ * overrides' warn/fail), for tests that run one probe. Invalid options throw
+ * with every config issue, as `vitals config validate` would list them.
  */
 export function settingsFor(type: ProbeType, options: Record<string, unknown>, overrides: SettingsOverrides = {}): ProbeSettings {
-  const definition = definitionFor(type);
-  const parsed = definition.options.parse(options) as Record<string, unknown>;
-  return {
+  const timeoutMs = overrides.timeoutMs ?? 2_000;
+  // Tests that only raise the timeout get an interval that still satisfies timeout < interval.
+  const intervalMs = overrides.intervalMs ?? Math.max(10_000, timeoutMs * 2);
+  const raw: Record<string, unknown> = {
     name: overrides.name ?? type,
     type,
-    critical: overrides.critical ?? true,
-    groups: overrides.groups ?? definition.defaultGroups ?? ['ready'],
-    intervalMs: overrides.intervalMs ?? 10_000,
-    timeoutMs: overrides.timeoutMs ?? 2_000,
+    ...options,
+    interval: formatDuration(intervalMs),
+    timeout: formatDuration(timeoutMs),
+    ...(overrides.critical === undefined ? {} : { critical: overrides.critical }),
+    ...(overrides.groups === undefined ? {} : { groups: overrides.groups }),
+    ...(overrides.warn === undefined ? {} : { warn: overrides.warn }),
+    ...(overrides.fail === undefined ? {} : { fail: overrides.fail }),
+  };
+  const inherited = {
+    builtinTimeoutMs: BUILTIN_DEFAULTS.timeoutMs,
     failureThreshold: overrides.failureThreshold ?? 2,
     successThreshold: overrides.successThreshold ?? 1,
-    warn: thresholds(definition, 'warn', overrides.warn),
-    fail: thresholds(definition, 'fail', overrides.fail),
-    options: parsed,
   };
+  const built = buildProbe(raw, 0, inherited, { definitions: probeDefinitions });
+  if (built.settings === undefined) {
+    throw new Error(`invalid ${type} probe settings: ${built.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+  return built.settings;
 }
 
 export interface ProbeUnderTest {
@@ -51,8 +57,8 @@ export interface ProbeUnderTest {
 
 /** A live instance for tests that run it many times (leaks, recovery). Close it in afterEach. */
 export function createProbe(type: ProbeType, options: Record<string, unknown>, overrides: SettingsOverrides = {}): ProbeUnderTest {
-  const definition = definitionFor(type);
   const settings = settingsFor(type, options, overrides);
+  const definition = settings.definition;
   const logger = pino({ level: process.env.VITALS_TEST_LOG ?? 'silent' });
   const probe = definition.create(settings.options, { name: settings.name, logger });
   return {

@@ -4,8 +4,20 @@ import { parseConfigText } from '../../src/config/load.js';
 import { PROBE_COMMON_KEYS } from '../../src/config/schema.js';
 import { objectKeys } from '../../src/config/schema-walk.js';
 
-/** The real probe table, as the config sees it: whatever types have landed in probes/index.ts. */
-const definitions = Object.values(probeDefinitions).filter((d) => d !== undefined);
+/** The real probe table, as the config sees it. */
+const definitions = Object.values(probeDefinitions);
+
+describe('the probe table', () => {
+  it('registers each definition under its own type name', () => {
+    for (const [key, definition] of Object.entries(probeDefinitions)) expect(definition.type, key).toBe(key);
+  });
+
+  it('holds every type the contract lists, so none can be forgotten', () => {
+    expect(Object.keys(probeDefinitions).sort()).toEqual(
+      ['disk', 'dns', 'eventloop', 'http', 'memory', 'nats', 'neo4j', 'postgres', 'redis', 'tcp', 'tls'].sort(),
+    );
+  });
+});
 
 describe.each(definitions.map((d) => [d.type, d] as const))('probe type %s', (_type, definition) => {
   it('has no option key that shadows a common probe key', () => {

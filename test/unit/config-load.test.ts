@@ -100,6 +100,7 @@ describe('loadConfig: file contents', () => {
     expect(config.probes[0]).toEqual({
       name: 'db-port',
       type: 'tcp',
+      definition: expect.objectContaining({ type: 'tcp' }) as unknown,
       critical: false,
       groups: ['ready', 'live'],
       intervalMs: 10_000,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { probeDefinitions } from '../../probes/index.js';
 import { ConfigError, configSecrets, formatConfigIssues, loadZeroConfig, parseConfigText, redactedConfig } from '../../src/config/load.js';
 import { fakeDefinitions } from '../fixtures/config/fake-definitions.js';
 
@@ -27,7 +26,7 @@ describe('redactedConfig', () => {
   ].join('\n');
   const env = { VITALS_TOKEN: TOKEN, OPENAI_API_KEY: API_KEY, DB_OPTION_PW: FAKE_PASSWORD };
   const config = parseConfigText(fileText, 'test.yaml', env, fakeDefinitions);
-  const printed = redactedConfig(config, fakeDefinitions);
+  const printed = redactedConfig(config);
 
   it.each([TOKEN, API_KEY, DB_PASSWORD, FAKE_PASSWORD])('never contains %s, in JSON or YAML', (secret) => {
     expect(JSON.stringify(printed)).not.toContain(secret);
@@ -61,12 +60,12 @@ describe('redactedConfig', () => {
   });
 
   it('omits auth.token when there is none', () => {
-    const plain = redactedConfig(parseConfigText('probes: []\n', 't.yaml', {}, fakeDefinitions), fakeDefinitions);
+    const plain = redactedConfig(parseConfigText('probes: []\n', 't.yaml', {}, fakeDefinitions));
     expect(plain.auth).toEqual({ protectMetrics: false });
   });
 
   it('configSecrets lists what redactText must remove elsewhere', () => {
-    const secrets = configSecrets(config, fakeDefinitions);
+    const secrets = configSecrets(config);
     for (const secret of [TOKEN, API_KEY, FAKE_PASSWORD, DB_PASSWORD]) expect(secrets).toContain(secret);
   });
 
@@ -80,15 +79,15 @@ describe('redactedConfig', () => {
       NEO4J_PASSWORD: FAKE_PASSWORD,
       VITALS_TOKEN: TOKEN,
     });
-    const text = JSON.stringify(redactedConfig(zero, probeDefinitions));
+    const text = JSON.stringify(redactedConfig(zero));
     for (const secret of [DB_PASSWORD, FAKE_PASSWORD, TOKEN]) expect(text).not.toContain(secret);
     expect(text).toContain('"token":"***"');
   });
 
   it('a URL password that is also an ordinary word masks only the password', () => {
     const zero = loadZeroConfig({ DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1/postgres' });
-    const db = (redactedConfig(zero, probeDefinitions).probes as Array<Record<string, unknown>>).find((p) => p.name === 'postgres');
-    if (probeDefinitions.postgres !== undefined) expect(db?.url).toBe('postgres://postgres:***@127.0.0.1/postgres');
+    const db = (redactedConfig(zero).probes as Array<Record<string, unknown>>).find((p) => p.name === 'postgres');
+    expect(db?.url).toBe('postgres://postgres:***@127.0.0.1/postgres');
   });
 });
 

@@ -37,6 +37,7 @@ describe('defaults when the file says little', () => {
     expect(load(oneProbe()).probes[0]).toEqual({
       name: 'db',
       type: 'tcp',
+      definition: expect.objectContaining({ type: 'tcp' }) as unknown,
       critical: true,
       groups: ['ready'],
       intervalMs: 30_000,
@@ -104,9 +105,9 @@ describe('each rule, with its exact path and message', () => {
     // probes
     { text: 'probes:\n  - just-a-name\n', path: 'probes[0]', message: 'must be a mapping with at least name and type (e.g. "- name: db" / "  type: postgres")' },
     { text: 'probes:\n  - { type: tls, host: h }\n', path: 'probes[0].name', message: 'required' },
-    { text: 'probes:\n  - { name: a, host: h }\n', path: 'probes[0].type', message: 'required (available: tcp, tls, eventloop)' },
-    { text: 'probes:\n  - { name: a, type: tsl, host: h }\n', path: 'probes[0].type', message: 'unknown probe type "tsl" (did you mean tls? available: tcp, tls, eventloop)' },
-    { text: 'probes:\n  - { name: a, type: redis }\n', path: 'probes[0].type', message: 'probe type "redis" is not available in this build (available: tcp, tls, eventloop)' },
+    { text: 'probes:\n  - { name: a, host: h }\n', path: 'probes[0].type', message: 'required (available: tcp, tls, eventloop, custom)' },
+    { text: 'probes:\n  - { name: a, type: tsl, host: h }\n', path: 'probes[0].type', message: 'unknown probe type "tsl" (did you mean tls? available: tcp, tls, eventloop, custom)' },
+    { text: 'probes:\n  - { name: a, type: redis }\n', path: 'probes[0].type', message: 'unknown probe type "redis" (available: tcp, tls, eventloop, custom)' },
     { text: 'probes:\n  - { name: -db, type: tls, host: h }\n', path: 'probes[0].name', message: 'invalid name "-db": use lowercase letters, digits, - and _, starting with a letter or digit, at most 63 characters' },
     { text: `probes:\n  - { name: ${'a'.repeat(64)}, type: tls, host: h }\n`, path: 'probes[0].name', message: `invalid name "${'a'.repeat(64)}": use lowercase letters, digits, - and _, starting with a letter or digit, at most 63 characters` },
     { text: oneProbe('intervall: 10s'), path: 'probes[0].intervall', message: 'unknown key (did you mean interval?)' },

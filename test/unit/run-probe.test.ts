@@ -33,6 +33,7 @@ function settings(overrides: Partial<ProbeSettings> = {}): ProbeSettings {
   return {
     name: 'db',
     type: 'tcp',
+    definition,
     critical: true,
     groups: ['ready'],
     intervalMs: 10_000,

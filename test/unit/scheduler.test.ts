@@ -27,6 +27,7 @@ function settings(name: string, overrides: Partial<ProbeSettings> = {}): ProbeSe
   return {
     name,
     type: 'tcp',
+    definition,
     critical: true,
     groups: ['ready'],
     intervalMs: 60_000,
