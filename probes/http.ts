@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, interceptors, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ProbeError } from '../src/core/errors.js';
 import type { Probe, ProbeDefinition } from '../src/core/probe.js';
@@ -17,6 +17,7 @@ import {
   type StatusSpec,
 } from './shared/http-expectations.js';
 import { findTlsFailure, TLS_HINT } from './shared/tls-failure.js';
+import { lazyLibrary } from './shared/lazy-library.js';
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
@@ -146,8 +147,16 @@ function bodyMismatch(opts: HttpOptions, read: BodyRead): string | undefined {
   return undefined;
 }
 
+type Undici = typeof import('undici');
+const undiciLibrary = lazyLibrary((): Promise<Undici> => import('undici'));
+
 /** A dispatcher per probe: its own CA, verification and connection reuse, and a view of the peer certificate. */
-function createDispatcher(opts: HttpOptions, ca: Buffer | undefined, onPeerExpiry: (epochSeconds: number) => void): {
+function createDispatcher(
+  { Agent, buildConnector, interceptors }: Undici,
+  opts: HttpOptions,
+  ca: Buffer | undefined,
+  onPeerExpiry: (epochSeconds: number) => void,
+): {
   agent: Agent;
   dispatcher: Dispatcher;
 } {
@@ -180,15 +189,18 @@ function createHttpProbe(opts: HttpOptions): Probe {
   const isHttps = opts.url.toLowerCase().startsWith('https:');
   let connection: { agent: Agent; dispatcher: Dispatcher } | undefined;
   let certExpiry: number | undefined;
+  undiciLibrary.preload();
 
-  const dispatcherFor = async (): Promise<Dispatcher> => {
-    connection ??= createDispatcher(opts, await loadCa(), (seconds) => (certExpiry = seconds));
+  const dispatcherFor = async (undici: Undici): Promise<Dispatcher> => {
+    connection ??= createDispatcher(undici, opts, await loadCa(), (seconds) => (certExpiry = seconds));
     return connection.dispatcher;
   };
 
   return {
     async check(signal: AbortSignal): Promise<CheckReport> {
-      const dispatcher = await dispatcherFor();
+      const undici = await undiciLibrary.get();
+      const { request } = undici;
+      const dispatcher = await dispatcherFor(undici);
       const started = performance.now();
       let response: Dispatcher.ResponseData;
       try {

@@ -1,10 +1,11 @@
-import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import type { ConnectionOptions, NatsConnection } from 'nats';
 import { z } from 'zod';
 import { ProbeError, type ClassifiedError } from '../src/core/errors.js';
 import type { Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, CheckWarning, Observation, Reason } from '../src/core/types.js';
 import { untilAborted, withDeadline } from './shared/abortable.js';
+import { lazyLibrary } from './shared/lazy-library.js';
 
 /**
  * NATS: one long-lived connection per probe, checked with a PING/PONG round
@@ -145,7 +146,11 @@ function slowConsumerClients(connz: Connz): string[] {
 
 // ---- the probe -----------------------------------------------------------
 
+type NatsLibrary = typeof import('nats');
+const natsLibrary = lazyLibrary((): Promise<NatsLibrary> => import('nats'));
+
 function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
+  natsLibrary.preload();
   let connection: NatsConnection | undefined;
   let connecting: Promise<NatsConnection> | undefined;
   let closed = false;
@@ -179,6 +184,7 @@ function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
     connection = undefined;
     connecting ??= (async () => {
       try {
+        const { connect } = await natsLibrary.get();
         const fresh = await connect(connectOptions());
         if (closed) {
           await withDeadline(fresh.close(), 1_000);

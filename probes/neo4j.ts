@@ -1,4 +1,4 @@
-import neo4j, { type Driver } from 'neo4j-driver';
+import type { Driver } from 'neo4j-driver';
 import { z } from 'zod';
 import { performance } from 'node:perf_hooks';
 import { ProbeError, type ClassifiedError } from '../src/core/errors.js';
@@ -6,6 +6,8 @@ import type { Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js'
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, Reason } from '../src/core/types.js';
 import { untilAborted, withDeadline } from './shared/abortable.js';
+import { field } from '../src/core/fields.js';
+import { lazyLibrary } from './shared/lazy-library.js';
 
 /**
  * Neo4j: one driver per probe (a pool of at most two connections), checked
@@ -55,10 +57,6 @@ const AUTH_CODES = new Set([
 ]);
 const CONFIG_CODES = new Set(['Neo.ClientError.Database.DatabaseNotFound']);
 
-function field(value: unknown, key: string): unknown {
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-}
-
 /** The socket-level reason hidden in a driver message ("… Caused by: connect ECONNREFUSED 127.0.0.1:7687"). */
 function connectReason(message: string): Reason | undefined {
   if (/ECONNREFUSED|ECONNRESET|EPIPE|EHOSTUNREACH|ENETUNREACH/.test(message)) return 'refused';
@@ -88,11 +86,14 @@ export function classifyNeo4jError(error: unknown): ClassifiedError | undefined 
   return undefined;
 }
 
+type Neo4jLibrary = Pick<typeof import('neo4j-driver'), 'auth' | 'driver' | 'session'>;
+const neo4jLibrary = lazyLibrary((): Promise<Neo4jLibrary> => import('neo4j-driver'));
 
 function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
   let driver: Driver | undefined;
+  neo4jLibrary.preload();
 
-  const newDriver = (): Driver => {
+  const newDriver = (neo4j: Neo4jLibrary): Driver => {
     let created: Driver;
     try {
       // No user: no token at all, which the driver sends as scheme "none".
@@ -127,7 +128,8 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
 
   return {
     async check(signal) {
-      driver ??= newDriver();
+      const neo4j = await neo4jLibrary.get();
+      driver ??= newDriver(neo4j);
       const current = driver;
       const database = opts.database;
       try {

@@ -1,11 +1,14 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import { z } from 'zod';
 import { parseDuration } from '../src/core/duration.js';
 import type { ClassifiedError } from '../src/core/errors.js';
 import type { HintTable, MeasurementSpec, Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import type { CheckReport, Observation } from '../src/core/types.js';
+import { stringField } from '../src/core/fields.js';
+import { abortReason } from './shared/abortable.js';
+import { lazyLibrary } from './shared/lazy-library.js';
 
 /**
  * PostgreSQL: a dedicated pool of at most two connections
@@ -158,12 +161,6 @@ const CLIENT_MESSAGES: { pattern: RegExp; reason: ClassifiedError['reason']; hin
   { pattern: /client password must be a string|password must be a non-empty string/i, reason: 'auth', hint: HINT.noPassword },
 ];
 
-function stringField(value: unknown, key: string): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const field = (value as Record<string, unknown>)[key];
-  return typeof field === 'string' ? field : undefined;
-}
-
 export function classifyPostgresError(error: unknown): ClassifiedError | undefined {
   const message = stringField(error, 'message') ?? '';
   const code = stringField(error, 'code');
@@ -209,107 +206,73 @@ SELECT query, calls::bigint::text AS calls, round(mean_exec_time::numeric, 1)::f
  ORDER BY mean_exec_time DESC
  LIMIT ${SLOWEST_STATEMENTS}`;
 
-function quoteTable(table: string): string {
+type PgLibrary = typeof import('pg').default;
+const pgLibrary = lazyLibrary(async (): Promise<PgLibrary> => (await import('pg')).default);
+
+function quoteTable(pg: PgLibrary, table: string): string {
   return table
     .split('.')
     .map((part) => pg.escapeIdentifier(part))
     .join('.');
 }
 
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('check aborted');
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-class PostgresProbe implements Probe {
-  private readonly sockets = new Set<net.Socket>();
-  private readonly pool: pg.Pool;
-  private readonly longQueryAgeSeconds: number;
-  private closed = false;
+/**
+ * A dedicated pool of at most 2 connections, opened on the first run. Every
+ * socket the pool opens is tracked, so an abort or a close past its deadline
+ * can destroy them (pg has no public "destroy").
+ */
+function createPostgresProbe(opts: PostgresOptions, ctx: ProbeContext): Probe {
+  const sockets = new Set<net.Socket>();
+  const longQueryAgeSeconds = (parseDuration(opts.longQueryAge) ?? 300_000) / 1000;
+  let pool: Pool | undefined;
+  let closed = false;
+  pgLibrary.preload();
 
-  constructor(
-    private readonly opts: PostgresOptions,
-    private readonly ctx: ProbeContext,
-  ) {
-    this.longQueryAgeSeconds = (parseDuration(opts.longQueryAge) ?? 300_000) / 1000;
-    this.pool = new pg.Pool({
-      connectionString: opts.url,
-      max: 2,
-      application_name: 'vitals',
-      connectionTimeoutMillis: BACKSTOP_MS,
-      query_timeout: BACKSTOP_MS,
-      statement_timeout: STATEMENT_TIMEOUT_MS,
-      lock_timeout: LOCK_TIMEOUT_MS,
-      idleTimeoutMillis: IDLE_TIMEOUT_MS,
-      allowExitOnIdle: true,
-      // Every socket the pool opens passes through here, so an abort or a
-      // close past its deadline can destroy them (pg has no public "destroy").
-      stream: () => this.track(new net.Socket()),
-    });
-    // An idle client losing its server emits here; unhandled, it would crash the process.
-    this.pool.on('error', (error) => {
-      this.ctx.logger.debug({ probe: this.ctx.name, err: error.message }, 'postgres idle connection closed');
-    });
-  }
-
-  private track(socket: net.Socket): net.Socket {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+  const track = (socket: net.Socket): net.Socket => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     return socket;
-  }
+  };
+  const destroySockets = (): void => {
+    for (const socket of sockets) socket.destroy();
+  };
 
-  private destroySockets(): void {
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  async check(signal: AbortSignal): Promise<CheckReport> {
-    if (this.closed) throw new Error('probe is closed');
-    if (signal.aborted) throw abortError(signal);
-    const onAbort = (): void => this.destroySockets();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await this.measure();
-    } finally {
-      signal.removeEventListener('abort', onAbort);
+  const poolFor = async (): Promise<{ pool: Pool; pg: PgLibrary }> => {
+    const pg = await pgLibrary.get();
+    if (pool === undefined) {
+      pool = new pg.Pool({
+        connectionString: opts.url,
+        max: 2,
+        application_name: 'vitals',
+        connectionTimeoutMillis: BACKSTOP_MS,
+        query_timeout: BACKSTOP_MS,
+        statement_timeout: STATEMENT_TIMEOUT_MS,
+        lock_timeout: LOCK_TIMEOUT_MS,
+        idleTimeoutMillis: IDLE_TIMEOUT_MS,
+        allowExitOnIdle: true,
+        stream: () => track(new net.Socket()),
+      });
+      // An idle client losing its server emits here; unhandled, it would crash the process.
+      pool.on('error', (error) => {
+        ctx.logger.debug({ probe: ctx.name, err: error.message }, 'postgres idle connection closed');
+      });
     }
-  }
+    return { pool, pg };
+  };
 
-  private async measure(): Promise<CheckReport> {
-    const started = performance.now();
-    await this.pool.query('SELECT 1');
-    const responseTime = performance.now() - started;
-
-    const stats = (await this.pool.query<StatsRow>(STATS_SQL, [this.longQueryAgeSeconds])).rows[0];
-    if (stats === undefined) throw new Error('statistics query returned no row');
-
-    const observations: Observation[] = [
-      { measurement: 'responseTime', value: Math.round(responseTime * 1000) / 1000, unit: 'ms' },
-      { measurement: 'connections', value: stats.connections, unit: 'count' },
-      { measurement: 'connectionsUtilization', value: stats.connections / stats.max_connections, unit: 'ratio' },
-      { measurement: 'waitingLocks', value: stats.waiting_locks, unit: 'count' },
-      { measurement: 'longQueries', value: stats.long_queries, unit: 'count' },
-    ];
-    if (this.opts.expectedMigration !== undefined) observations.push(await this.migration(this.opts.expectedMigration));
-
-    const info: NonNullable<CheckReport['info']> = {
-      version: stats.version,
-      maxConnections: stats.max_connections,
-      inRecovery: stats.in_recovery,
-      // Without pg_read_all_stats (e.g. via pg_monitor) other roles' sessions hide their state, so longQueries undercounts.
-      seesAllSessions: stats.sees_all_sessions,
-    };
-    if (stats.has_pg_stat_statements) Object.assign(info, await this.slowestStatements());
-    return { observations, info };
-  }
-
-  private async migration(expected: NonNullable<PostgresOptions['expectedMigration']>): Promise<Observation> {
-    const table = quoteTable(expected.table);
+  const migration = async (
+    db: Pool,
+    pg: PgLibrary,
+    expected: NonNullable<PostgresOptions['expectedMigration']>,
+  ): Promise<Observation> => {
+    const table = quoteTable(pg, expected.table);
     const column = pg.escapeIdentifier(expected.column);
     try {
-      const result = await this.pool.query<{ v: string | null }>(`SELECT ${column}::text AS v FROM ${table} LIMIT 20`);
+      const result = await db.query<{ v: string | null }>(`SELECT ${column}::text AS v FROM ${table} LIMIT 20`);
       const versions = result.rows.map((row) => row.v).filter((v): v is string => v !== null);
       const current = versions.length === 0 ? null : versions.join(',');
       if (versions.includes(expected.value)) return { measurement: 'migration', value: current, unit: 'info' };
@@ -333,12 +296,12 @@ class PostgresProbe implements Probe {
           : `cannot read ${expected.table}.${expected.column}: ${stringField(error, 'message') ?? code} (SQLSTATE ${code})`;
       return { measurement: 'migration', value: null, unit: 'info', status: 'fail', output: `${why}; expected ${expected.value}` };
     }
-  }
+  };
 
   /** Diagnostics only, and skipped quietly: the extension may exist without being preloaded, or be an old version. */
-  private async slowestStatements(): Promise<Record<string, string>> {
+  const slowestStatements = async (db: Pool): Promise<Record<string, string>> => {
     try {
-      const result = await this.pool.query<{ query: string; calls: string; mean_ms: number }>(SLOWEST_SQL);
+      const result = await db.query<{ query: string; calls: string; mean_ms: number }>(SLOWEST_SQL);
       const out: Record<string, string> = {};
       result.rows.forEach((row, index) => {
         const text = row.query.replace(/\s+/g, ' ').trim();
@@ -349,21 +312,64 @@ class PostgresProbe implements Probe {
     } catch (error) {
       const code = stringField(error, 'code');
       if (code === undefined) throw error;
-      this.ctx.logger.debug({ probe: this.ctx.name, code }, 'pg_stat_statements not readable; skipped');
+      ctx.logger.debug({ probe: ctx.name, code }, 'pg_stat_statements not readable; skipped');
       return {};
     }
-  }
+  };
 
-  async close(deadlineMs: number): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const graceful = this.pool.end().catch(() => undefined);
-    // Half the deadline for a polite goodbye; a hung server never answers it.
-    const politeUntil = performance.now() + deadlineMs / 2;
-    await Promise.race([graceful, sleep(deadlineMs / 2)]);
-    while (this.sockets.size > 0 && performance.now() < politeUntil) await sleep(10);
-    this.destroySockets();
-  }
+  const measure = async (): Promise<CheckReport> => {
+    const { pool: db, pg } = await poolFor();
+    const started = performance.now();
+    await db.query('SELECT 1');
+    const responseTime = performance.now() - started;
+
+    const stats = (await db.query<StatsRow>(STATS_SQL, [longQueryAgeSeconds])).rows[0];
+    if (stats === undefined) throw new Error('statistics query returned no row');
+
+    const observations: Observation[] = [
+      { measurement: 'responseTime', value: Math.round(responseTime * 1000) / 1000, unit: 'ms' },
+      { measurement: 'connections', value: stats.connections, unit: 'count' },
+      { measurement: 'connectionsUtilization', value: stats.connections / stats.max_connections, unit: 'ratio' },
+      { measurement: 'waitingLocks', value: stats.waiting_locks, unit: 'count' },
+      { measurement: 'longQueries', value: stats.long_queries, unit: 'count' },
+    ];
+    if (opts.expectedMigration !== undefined) observations.push(await migration(db, pg, opts.expectedMigration));
+
+    const info: NonNullable<CheckReport['info']> = {
+      version: stats.version,
+      maxConnections: stats.max_connections,
+      inRecovery: stats.in_recovery,
+      // Without pg_read_all_stats (e.g. via pg_monitor) other roles' sessions hide their state, so longQueries undercounts.
+      seesAllSessions: stats.sees_all_sessions,
+    };
+    if (stats.has_pg_stat_statements) Object.assign(info, await slowestStatements(db));
+    return { observations, info };
+  };
+
+  return {
+    async check(signal: AbortSignal): Promise<CheckReport> {
+      if (closed) throw new Error('probe is closed');
+      if (signal.aborted) throw abortReason(signal);
+      const onAbort = (): void => destroySockets();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await measure();
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+    async close(deadlineMs: number): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (pool === undefined) return;
+      const graceful = pool.end().catch(() => undefined);
+      // Half the deadline for a polite goodbye; a hung server never answers it.
+      const politeUntil = performance.now() + deadlineMs / 2;
+      await Promise.race([graceful, sleep(deadlineMs / 2)]);
+      while (sockets.size > 0 && performance.now() < politeUntil) await sleep(10);
+      destroySockets();
+    },
+  };
 }
 
 export const postgresProbe: ProbeDefinition<typeof options> = {
@@ -374,5 +380,5 @@ export const postgresProbe: ProbeDefinition<typeof options> = {
   measurements,
   hints,
   classifyError: classifyPostgresError,
-  create: (opts, ctx) => new PostgresProbe(opts, ctx),
+  create: createPostgresProbe,
 };

@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ClassifiedError } from '../src/core/errors.js';
 import type { HintTable, MeasurementSpec, Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import type { CheckReport, Observation } from '../src/core/types.js';
+import { abortReason } from './shared/abortable.js';
+import { lazyLibrary } from './shared/lazy-library.js';
 
 /**
  * Redis: one connection (ioredis), `PING` for responseTime, then `INFO` for
@@ -190,10 +192,6 @@ function hitRatioObservation(fields: Map<string, string>): Observation {
   return { measurement: 'hitRatio', value: lookups === 0 ? null : hits / lookups, unit: 'ratio' };
 }
 
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('check aborted');
-}
-
 /** ioredis's generic rejections hide the cause, which arrived on the 'error' event. */
 function isGenericClose(error: unknown): boolean {
   return /^Connection is closed|Stream isn't writeable|Command aborted due to connection close/i.test(messageOf(error));
@@ -205,17 +203,37 @@ interface Session {
   lastError?: Error;
 }
 
-class RedisProbe implements Probe {
-  private session: Session | undefined;
-  private closed = false;
+type RedisClass = typeof import('ioredis').Redis;
+const ioredis = lazyLibrary(async (): Promise<RedisClass> => (await import('ioredis')).Redis);
 
-  constructor(
-    private readonly opts: RedisOptions,
-    private readonly ctx: ProbeContext,
-  ) {}
+function report(responseTime: number, fields: Map<string, string>): CheckReport {
+  const observations: Observation[] = [
+    { measurement: 'responseTime', value: Math.round(responseTime * 1000) / 1000, unit: 'ms' },
+    memoryObservation(fields),
+    hitRatioObservation(fields),
+    countObservation('connectedClients', fields, 'connected_clients'),
+    countObservation('rejectedConnections', fields, 'rejected_connections'),
+    countObservation('evictedKeys', fields, 'evicted_keys'),
+  ];
+  const info: NonNullable<CheckReport['info']> = {
+    version: fields.get('redis_version') ?? null,
+    role: fields.get('role') ?? null,
+    loading: fields.get('loading') === '1',
+    maxmemoryPolicy: fields.get('maxmemory_policy') ?? null,
+    usedMemoryBytes: numberField(fields, 'used_memory') ?? null,
+    maxmemoryBytes: numberField(fields, 'maxmemory') ?? null,
+  };
+  return { observations, info };
+}
 
-  private dial(): Session {
-    const client = new Redis(this.opts.url, {
+/** One connection, dialled on the first run and again after any failure; never reconnecting by itself. */
+function createRedisProbe(opts: RedisOptions, ctx: ProbeContext): Probe {
+  let session: Session | undefined;
+  let closed = false;
+  ioredis.preload();
+
+  const dial = (RedisClient: RedisClass): Session => {
+    const client = new RedisClient(opts.url, {
       lazyConnect: true,
       connectTimeout: BACKSTOP_MS,
       commandTimeout: BACKSTOP_MS,
@@ -230,79 +248,60 @@ class RedisProbe implements Probe {
       connectionName: 'vitals',
       disableClientInfo: true,
     });
-    const session: Session = { client };
+    const fresh: Session = { client };
     client.on('error', (error: Error) => {
-      session.lastError = error;
-      this.ctx.logger.debug({ probe: this.ctx.name, err: error.message }, 'redis connection error');
+      fresh.lastError = error;
+      ctx.logger.debug({ probe: ctx.name, err: error.message }, 'redis connection error');
     });
-    return session;
-  }
+    return fresh;
+  };
 
   /**
-   * Disconnects `session` and forgets it if it is still the current one. A
+   * Disconnects `dropped` and forgets it if it is still the current one. A
    * check that settles after the runner gave up on it must not drop the
    * connection a newer check is using.
    */
-  private drop(session: Session | undefined): void {
-    if (session === undefined) return;
-    session.client.disconnect();
-    if (this.session === session) this.session = undefined;
-  }
+  const drop = (dropped: Session | undefined): void => {
+    if (dropped === undefined) return;
+    dropped.client.disconnect();
+    if (session === dropped) session = undefined;
+  };
 
-  private current(): Session {
-    if (this.session?.client.status === 'ready') return this.session;
-    this.drop(this.session);
-    this.session = this.dial();
-    return this.session;
-  }
+  const current = async (): Promise<Session> => {
+    const RedisClient = await ioredis.get();
+    if (session?.client.status === 'ready') return session;
+    drop(session);
+    session = dial(RedisClient);
+    return session;
+  };
 
-  async check(signal: AbortSignal): Promise<CheckReport> {
-    if (this.closed) throw new Error('probe is closed');
-    if (signal.aborted) throw abortError(signal);
-    const session = this.current();
-    const onAbort = (): void => this.drop(session);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const { client } = session;
-      if (client.status === 'wait') await client.connect();
-      const started = performance.now();
-      await client.ping();
-      const responseTime = performance.now() - started;
-      const fields = parseInfo(await client.info());
-      return this.report(responseTime, fields);
-    } catch (error) {
-      this.drop(session);
-      throw isGenericClose(error) && session.lastError !== undefined ? session.lastError : error;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  private report(responseTime: number, fields: Map<string, string>): CheckReport {
-    const observations: Observation[] = [
-      { measurement: 'responseTime', value: Math.round(responseTime * 1000) / 1000, unit: 'ms' },
-      memoryObservation(fields),
-      hitRatioObservation(fields),
-      countObservation('connectedClients', fields, 'connected_clients'),
-      countObservation('rejectedConnections', fields, 'rejected_connections'),
-      countObservation('evictedKeys', fields, 'evicted_keys'),
-    ];
-    const info: NonNullable<CheckReport['info']> = {
-      version: fields.get('redis_version') ?? null,
-      role: fields.get('role') ?? null,
-      loading: fields.get('loading') === '1',
-      maxmemoryPolicy: fields.get('maxmemory_policy') ?? null,
-      usedMemoryBytes: numberField(fields, 'used_memory') ?? null,
-      maxmemoryBytes: numberField(fields, 'maxmemory') ?? null,
-    };
-    return { observations, info };
-  }
-
-  async close(_deadlineMs: number): Promise<void> {
-    // disconnect() is immediate (no QUIT round trip), so it fits any deadline.
-    this.closed = true;
-    this.drop(this.session);
-  }
+  return {
+    async check(signal: AbortSignal): Promise<CheckReport> {
+      if (closed) throw new Error('probe is closed');
+      if (signal.aborted) throw abortReason(signal);
+      const active = await current();
+      const onAbort = (): void => drop(active);
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const { client } = active;
+        if (client.status === 'wait') await client.connect();
+        const started = performance.now();
+        await client.ping();
+        const responseTime = performance.now() - started;
+        return report(responseTime, parseInfo(await client.info()));
+      } catch (error) {
+        drop(active);
+        throw isGenericClose(error) && active.lastError !== undefined ? active.lastError : error;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+    async close(_deadlineMs: number): Promise<void> {
+      // disconnect() is immediate (no QUIT round trip), so it fits any deadline.
+      closed = true;
+      drop(session);
+    },
+  };
 }
 
 export const redisProbe: ProbeDefinition<typeof options> = {
@@ -313,5 +312,5 @@ export const redisProbe: ProbeDefinition<typeof options> = {
   measurements,
   hints,
   classifyError: classifyRedisError,
-  create: (opts, ctx) => new RedisProbe(opts, ctx),
+  create: createRedisProbe,
 };

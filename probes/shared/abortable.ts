@@ -37,3 +37,8 @@ export function withDeadline(promise: Promise<unknown>, ms: number): Promise<voi
     promise.then(done, done);
   });
 }
+
+/** What to throw when a run was aborted before it started: the runner's own reason when it gave one. */
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('check aborted');
+}

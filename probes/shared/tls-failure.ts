@@ -3,6 +3,8 @@
  * verification codes (CERT_HAS_EXPIRED…) and Node's hostname check code are
  * kept verbatim in the message, with a plain-words explanation beside them.
  */
+
+import { field } from '../../src/core/fields.js';
 const EXPLANATIONS: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'certificate has expired',
   CERT_NOT_YET_VALID: 'certificate is not yet valid (check the server and local clocks)',
@@ -21,10 +23,6 @@ const EXPLANATIONS: Readonly<Record<string, string>> = {
 
 /** OpenSSL X509_V_ERR_* names as Node reports them, Node's ERR_TLS_*, and OpenSSL library errors. */
 const CODE_SHAPE = /CERT|^UNABLE_TO_|^ERR_TLS_|^ERR_SSL_|^EPROTO$|^HOSTNAME_MISMATCH$/;
-
-function field(value: unknown, key: string): unknown {
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-}
 
 export interface TlsFailure {
   code: string;

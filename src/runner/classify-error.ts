@@ -1,5 +1,6 @@
 import type { ClassifiedError } from '../core/errors.js';
 import type { Reason } from '../core/types.js';
+import { field } from '../core/fields.js';
 
 /**
  * Generic error → reason rules, used when a probe type's classifyError has no
@@ -58,10 +59,6 @@ function reasonForCode(code: string): Reason | undefined {
 
 function reasonForName(name: string): Reason | undefined {
   return name === 'AbortError' || name === 'TimeoutError' ? 'timeout' : undefined;
-}
-
-function field(value: unknown, key: string): unknown {
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** The error, its causes and aggregated errors, breadth first, each once. */

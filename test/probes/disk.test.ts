@@ -43,19 +43,19 @@ describe('disk probe', () => {
   });
 
   it('warns past warn thresholds (forced low) with reason threshold and the usage hint', async () => {
-    const result = await runOnce('disk', { path: dir }, { warn: { usedRatio: 0 }, fail: { usedRatio: 2, inodesUsedRatio: 2 } });
+    const result = await runOnce('disk', { path: dir }, { warn: { usedRatio: 0 }, fail: { usedRatio: null, inodesUsedRatio: null } });
     expect(result).toMatchObject({ status: 'warn', reason: 'threshold', hint: diskProbe.hints.measurements?.usedRatio });
     expect(result.message).toMatch(/^usedRatio [\d.]+ ≥ warn 0/);
   });
 
   it('fails past a fail threshold on usedRatio', async () => {
-    const result = await runOnce('disk', { path: dir }, { fail: { usedRatio: 0 } });
+    const result = await runOnce('disk', { path: dir }, { warn: { usedRatio: 0 }, fail: { usedRatio: 0 } });
     expect(result).toMatchObject({ status: 'fail', reason: 'threshold', hint: diskProbe.hints.measurements?.usedRatio });
     expect(find(result, 'usedRatio')!.status).toBe('fail');
   });
 
   it.skipIf(!hasInodeFigures)('fails past a fail threshold on inodesUsedRatio', async () => {
-    const result = await runOnce('disk', { path: dir }, { fail: { inodesUsedRatio: 0 } });
+    const result = await runOnce('disk', { path: dir }, { warn: { inodesUsedRatio: 0 }, fail: { inodesUsedRatio: 0 } });
     expect(result).toMatchObject({ status: 'fail', reason: 'threshold', hint: diskProbe.hints.measurements?.inodesUsedRatio });
     expect(result.message).toMatch(/inodesUsedRatio [\d.]+ ≥ fail 0/);
   });

@@ -9,8 +9,9 @@ import { BUILTIN_DEFAULTS } from '../../src/config/schema.js';
 import { runProbe } from '../../src/runner/run-probe.js';
 
 export type SettingsOverrides = Partial<Omit<ProbeSettings, 'options' | 'type' | 'definition' | 'warn' | 'fail'>> & {
-  warn?: Record<string, number>;
-  fail?: Record<string, number>;
+  /** Thresholds as a config file writes them: `null` switches a type default off. */
+  warn?: Record<string, number | null>;
+  fail?: Record<string, number | null>;
 };
 
 /**
