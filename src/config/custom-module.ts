@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -83,6 +84,11 @@ export async function loadCustomModules(tree: unknown, baseDir: string): Promise
 }
 
 async function loadModule(path: string, written: string): Promise<LoadedModule> {
+  try {
+    if (!(await stat(path)).isFile()) return { problem: `cannot load ${written} (${path}): not a file` };
+  } catch {
+    return { problem: `cannot load ${written} (${path}): file not found` };
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`did not finish loading within ${LOAD_TIMEOUT_MS / 1000}s (a top-level await that never settles?)`)), LOAD_TIMEOUT_MS);
@@ -99,8 +105,6 @@ async function loadModule(path: string, written: string): Promise<LoadedModule> 
 }
 
 function loadFailure(error: unknown): string {
-  const code = error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
-  if (code === 'ERR_MODULE_NOT_FOUND' && error instanceof Error && error.message.includes("Cannot find module '/")) return 'file not found';
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   // One line, no stack: the message is shown beside the probe's path.
   return (message.split('\n')[0] ?? message).slice(0, 300);
