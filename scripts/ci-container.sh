@@ -55,12 +55,27 @@ trap cleanup EXIT
 base=$(bash scripts/container-base.sh)
 printf 'cafile=/run/vitals-ci/ca.crt\n' >"$VITALS_CI_CACHE/build-npmrc"
 build_started=$SECONDS
-"${podman[@]}" build --quiet --format docker --network=host --jobs 2 \
-  --build-arg NODE_IMAGE="$base" \
-  -v /etc/ssl/certs/ca-certificates.crt:/run/vitals-ci/ca.crt:ro \
-  -v "$VITALS_CI_CACHE/build-npmrc:/usr/local/etc/npmrc:ro" \
-  -t "$IMAGE" . >/dev/null
+build() { # context tag
+  "${podman[@]}" build --format docker --network=host \
+    --build-arg NODE_IMAGE="$base" \
+    -v /etc/ssl/certs/ca-certificates.crt:/run/vitals-ci/ca.crt:ro \
+    -v "$VITALS_CI_CACHE/build-npmrc:/usr/local/etc/npmrc:ro" \
+    -t "$2" "$1" 2>&1
+}
+build . "$IMAGE" >"$VITALS_CI_CACHE/build.log" || { tail -30 "$VITALS_CI_CACHE/build.log" >&2; fail "image build failed"; }
 log "image built in $((SECONDS - build_started)) s on $base"
+
+# Layer order: after a source change the two `npm ci` layers come from cache
+# (one stage at a time, the default, so the log lines of a step stay together).
+changed=$(mktemp -d)
+cp -r package.json package-lock.json tsconfig.json tsconfig.build.json src probes openapi Dockerfile .dockerignore "$changed/"
+echo '// ci-container: a source change' >>"$changed/src/version.ts"
+rebuild_started=$SECONDS
+build "$changed" localhost/vitals:ci-changed >"$VITALS_CI_CACHE/rebuild.log" || { tail -30 "$VITALS_CI_CACHE/rebuild.log" >&2; fail "rebuild failed"; }
+rm -rf "$changed"; "${podman[@]}" rmi localhost/vitals:ci-changed >/dev/null
+cached=$(grep -A1 'RUN npm ci' "$VITALS_CI_CACHE/rebuild.log" | grep -c 'Using cache' || true)
+[ "$cached" = 2 ] || fail "a source change re-ran npm ci ($cached of 2 npm ci steps cached; see $VITALS_CI_CACHE/rebuild.log)"
+log "ok  rebuild after a source change: $((SECONDS - rebuild_started)) s, both npm ci layers from cache"
 
 # --- helpers -----------------------------------------------------------------
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
@@ -123,7 +138,9 @@ drain_ms=$((($(date +%s%N) - term_started) / 1000000))
 [ "$exit_code" = 0 ] || fail "exit code $exit_code after SIGTERM, expected 0"
 [ "$drain_ms" -ge 4500 ] || fail "exited ${drain_ms} ms after SIGTERM: before drainDelay (5 s)"
 [ "$drain_ms" -le 30000 ] || fail "exited ${drain_ms} ms after SIGTERM: past drainDelay + shutdown.timeout (30 s)"
-log "ok  SIGTERM -> exit 0 after ${drain_ms} ms"
+own_ms=$("${podman[@]}" logs "$zero" 2>&1 | sed -n 's/.*"elapsedMs":\([0-9]*\),"msg":"shutdown complete".*/\1/p')
+[ -n "$own_ms" ] || fail "no 'shutdown complete' line in the container's log"
+log "ok  SIGTERM -> exit 0 after ${drain_ms} ms (vitals' own shutdown: ${own_ms} ms)"
 
 # --- mounted config + env file -----------------------------------------------
 port=$(free_port)
