@@ -7,9 +7,10 @@ import { parseDuration } from '../../src/core/duration.js';
 import { findTool, ROOT, runTool } from './tools.js';
 import { probeTargets, validateWithCli, type VitalsFile } from './vitals-config.js';
 
-// No Docker engine (and no compose plugin) on these machines: the stack is
-// checked statically, the vitals config with the real CLI, and the Prometheus
-// config with promtool.
+// The other images of the stack cannot be pulled on these machines (no
+// registry; the vitals image alone is built and run, by
+// scripts/ci-container.sh), so the stack is checked statically, the vitals
+// config with the real CLI, and the Prometheus config with promtool.
 
 interface Healthcheck {
   test?: string[] | string;
