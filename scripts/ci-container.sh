@@ -69,7 +69,8 @@ log "image built in $((SECONDS - build_started)) s on $base"
 # (one stage at a time, the default, so the log lines of a step stay together).
 changed=$(mktemp -d)
 cp -r package.json package-lock.json tsconfig.json tsconfig.build.json src probes openapi Dockerfile .dockerignore "$changed/"
-echo '// ci-container: a source change' >>"$changed/src/version.ts"
+# unique per run, so the TypeScript layer really is rebuilt
+echo "// ci-container: a source change $(date +%s%N)" >>"$changed/src/version.ts"
 rebuild_started=$SECONDS
 build "$changed" localhost/vitals:ci-changed >"$VITALS_CI_CACHE/rebuild.log" || { tail -30 "$VITALS_CI_CACHE/rebuild.log" >&2; fail "rebuild failed"; }
 rm -rf "$changed"; "${podman[@]}" rmi localhost/vitals:ci-changed >/dev/null
@@ -184,4 +185,7 @@ base_size=$("${podman[@]}" image inspect --format '{{.Size}}' "$base")
 log "image $IMAGE: $((size / 1000000)) MB ($(((size - base_size) / 1000000)) MB on top of the $((base_size / 1000000)) MB base)"
 # node_modules (production only) + dist: a jump means something leaked in.
 [ $((size - base_size)) -le 120000000 ] || fail "the app layers are $(((size - base_size) / 1000000)) MB, budget 120 MB"
+# Each run leaves the previous image and stage layers untagged; drop those
+# older than three days (recent ones are this machine's layer cache).
+"${podman[@]}" image prune -f --filter until=72h >/dev/null || true
 log "all checks passed in $((SECONDS - started)) s"
