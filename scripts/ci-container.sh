@@ -27,18 +27,7 @@ log() { echo "ci-container: $*"; }
 fail() { echo "ci-container: FAIL: $*" >&2; exit 1; }
 
 # --- tools (idempotent) --------------------------------------------------------
-packages=(podman buildah runc mmdebstrap curl)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || fail "missing ${missing[*]}; run as root"
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash scripts/apt-ensure.sh podman buildah runc mmdebstrap curl
 
 # podman's defaults fail here: the RLIMIT_NOFILE it sets is not permitted and
 # crun does not support this host's hybrid cgroups; runc with no default
