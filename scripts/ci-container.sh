@@ -39,6 +39,7 @@ podman=(podman --runtime /usr/sbin/runc)
 containers=()
 cleanup() { for c in "${containers[@]}"; do "${podman[@]}" rm -f -t 0 "$c" >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # timeout(1) in .ci/run: still remove the containers
 
 # --- build -------------------------------------------------------------------
 base=$(bash scripts/container-base.sh)
