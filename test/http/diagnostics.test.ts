@@ -105,6 +105,16 @@ describe('GET /diagnostics: authorisation', () => {
 });
 
 describe('GET /diagnostics: body', () => {
+  it('a healthy probe whose last run failed says status fail with its reason while state stays healthy', async () => {
+    const failed = result('fail', NOW - 1_000, { reason: 'timeout', message: 'no answer within 2s', hint: 'check the host' });
+    const h = await harness([snapshot({ name: 'db', state: 'healthy', consecutiveFailures: 1, last: failed, lastRun: failed.finishedAt })]);
+    const response = await h.app.inject({ method: 'GET', url: '/diagnostics' });
+    const db = (response.json() as { vitals: { probes: Record<string, unknown> } }).vitals.probes.db;
+    expect(db).toMatchObject({ status: 'fail', state: 'healthy', reason: 'timeout', message: 'no answer within 2s', hint: 'check the host' });
+    // Readiness still follows hysteresis: one failed run of a healthy probe does not fail /ready.
+    expect((await h.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  });
+
   it('is the IETF health-check format with a vitals object', async () => {
     const { app } = await withToken();
     const response = await app.inject({ url: '/diagnostics', headers: bearer });
