@@ -15,6 +15,8 @@ export interface CheckEvaluation {
   excluded: boolean;
   state: ProbeState;
   stale: boolean;
+  /** No verdict yet (never ran, not stale): the probe holds readiness at `starting`. */
+  starting: boolean;
 }
 
 export interface Evaluation {
@@ -34,7 +36,7 @@ export interface EvaluateOptions {
 }
 
 function check(view: ProbeView, group: Group, excluded: boolean): CheckEvaluation {
-  return { name: view.name, status: groupStatus(view, group), excluded, state: view.state, stale: view.stale };
+  return { name: view.name, status: groupStatus(view, group), excluded, state: view.state, stale: view.stale, starting: view.verdict === undefined };
 }
 
 /**

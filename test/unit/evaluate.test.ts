@@ -75,8 +75,8 @@ describe('evaluate: groups, exclusion, staleness', () => {
       validUntil: expect.any(Number),
       status: 'warn',
       checks: [
-        { name: 'loop', status: 'pass', excluded: false, state: 'healthy', stale: false },
-        { name: 'both', status: 'warn', excluded: false, state: 'degraded', stale: false },
+        { name: 'loop', status: 'pass', excluded: false, state: 'healthy', stale: false, starting: false },
+        { name: 'both', status: 'warn', excluded: false, state: 'degraded', stale: false, starting: false },
       ],
     });
     const ready = evaluate(probes, { group: 'ready', lifecycle: running, now: NOW });
@@ -88,7 +88,7 @@ describe('evaluate: groups, exclusion, staleness', () => {
     const probes = [probe('db', 'unhealthy'), probe('cache', 'healthy')];
     const result = evaluate(probes, { group: 'ready', exclude: new Set(['db']), lifecycle: running, now: NOW });
     expect(result.status).toBe('pass');
-    expect(result.checks[0]).toEqual({ name: 'db', status: 'fail', excluded: true, state: 'unhealthy', stale: false });
+    expect(result.checks[0]).toEqual({ name: 'db', status: 'fail', excluded: true, state: 'unhealthy', stale: false, starting: false });
   });
 
   it('an excluded unknown probe does not hold readiness at starting', () => {
