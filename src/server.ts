@@ -50,6 +50,9 @@ function listenFailure(error: unknown, config: VitalsConfig): ListenError {
   return new ListenError(`cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+/** How long closing probe clients may take when the port could not be bound. */
+const LISTEN_FAILURE_CLOSE_MS = 1_000;
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -98,6 +101,8 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
   } catch (error) {
     metrics.close();
     await app.close().catch(() => undefined);
+    // Probes were built (clients, pools) before listen: leave nothing open behind the exit 1.
+    await scheduler.close(LISTEN_FAILURE_CLOSE_MS).catch(() => undefined);
     throw listenFailure(error, config);
   }
   scheduler.start();

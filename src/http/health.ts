@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { evaluate, type Evaluation } from '../core/evaluate.js';
+import { evaluate, evaluateOne, type Evaluation } from '../core/evaluate.js';
 import { httpStatusFor } from '../core/status.js';
 import type { Group } from '../core/types.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
@@ -81,12 +81,7 @@ export function healthRoutes(_document: OpenApiDocument) {
           if (snapshot === undefined || !snapshot.groups.includes(group)) {
             throw new HttpError(404, 'VITALS_ERR_PROBE_NOT_FOUND', `no probe ${quote(request.params.probe)} in group ${group}`);
           }
-          // One dependency's own status: fail is 503 even for a non-critical
-          // probe, and service-wide maintenance/shutdown belong to /ready only.
-          const { startedAt } = ctx.lifecycle();
-          const single = evaluate([snapshot], { group, lifecycle: { shuttingDown: false, startedAt }, now: ctx.now() });
-          const own = single.checks[0]!.status;
-          const evaluation: Evaluation = { ...single, status: own };
+          const evaluation = evaluateOne(snapshot, group, ctx.lifecycle(), ctx.now());
           answer(reply, evaluation, query.verbose, label);
         },
       );

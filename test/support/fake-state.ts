@@ -66,6 +66,7 @@ export function snapshot(overrides: Partial<ProbeSnapshot> & { name: string }): 
     groups: ['ready'],
     intervalMs: 10_000,
     timeoutMs: 2_000,
+    failureThreshold: 3,
     state: 'unknown',
     consecutiveFailures: 0,
     consecutiveSuccesses: 0,
