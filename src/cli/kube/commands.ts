@@ -34,8 +34,10 @@ export async function runKubeLint(files: string[], options: { config?: string })
     if (parsed.errors.length > 0) throw new CliError(`${file}: not valid YAML: ${parsed.errors.join('; ')}`, EXIT.usage);
     for (const target of parsed.containers) {
       workloads += 1;
-      for (const finding of lintContainer(target, timing)) {
-        lines.push(`${file}:${target.lineOf(finding.path)}: ${target.workload} ${pathText(finding.path)}: ${finding.message}`);
+      // In the order of the file, as an editor shows them.
+      const located = lintContainer(target, timing).map((finding) => ({ finding, line: target.lineOf(finding.path) }));
+      for (const { finding, line } of located.sort((a, b) => a.line - b.line)) {
+        lines.push(`${file}:${line}: ${target.workload} ${pathText(finding.path)}: ${finding.message}`);
       }
     }
   }
