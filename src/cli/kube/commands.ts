@@ -42,7 +42,7 @@ export async function runKubeLint(files: string[], options: { config?: string })
     }
   }
   if (workloads === 0) {
-    lines.push(`${files.join(', ')}: no ${WORKLOAD_KINDS.join(', ')} runs vitals (looked for an image named *vitals*, command/args "vitals serve", or the only container exposing server.port ${timing.port})`);
+    lines.push(`${inputs.map((input) => input.file).join(', ')}: no ${WORKLOAD_KINDS.join(', ')} runs vitals (looked for an image named *vitals*, command/args "vitals serve", or the only container exposing server.port ${timing.port})`);
   }
   if (lines.length > 0) {
     process.stdout.write(`${lines.join('\n')}\n`);
