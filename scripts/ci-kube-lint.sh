@@ -2,7 +2,8 @@
 # CI stage: `vitals kube lint` on the repository's own deploy/k8s, as a user
 # would run it — the kustomize build piped into `-` — against the vitals.yaml
 # the ConfigMap ships, with placeholder values for the variables its Secret
-# template and Deployment provide. kubectl (for `kubectl kustomize`) comes from
+# template and Deployment provide; then the same for deployment.yaml patched by
+# kubectl with the output of `vitals kube probes`. kubectl (for `kubectl kustomize`) comes from
 # Debian's kubernetes-client when missing (as root; idempotent). Where it
 # cannot be installed, the manifest files are linted directly instead.
 # Needs dist/ (npm ci builds it through `prepare`).
@@ -41,6 +42,12 @@ if command -v kubectl >/dev/null 2>&1; then
   echo "ci-kube-lint: kubectl kustomize deploy/k8s | vitals kube lint -"
   kubectl kustomize deploy/k8s > "$scratch/built.yaml"
   "${lint[@]}" - < "$scratch/built.yaml"
+  # `vitals kube probes` is a strategic-merge patch: applied to the Deployment
+  # by kubectl itself (offline), the result must lint clean too.
+  echo "ci-kube-lint: kubectl patch --local deployment.yaml with vitals kube probes | vitals kube lint -"
+  node dist/src/cli/main.js kube probes --config "$scratch/vitals.yaml" > "$scratch/patch.yaml"
+  kubectl patch --local -f deploy/k8s/deployment.yaml --type strategic --patch "$(cat "$scratch/patch.yaml")" -o yaml > "$scratch/patched.yaml"
+  "${lint[@]}" - < "$scratch/patched.yaml"
 else
   echo "ci-kube-lint: vitals kube lint deploy/k8s/*.yaml"
   "${lint[@]}" deploy/k8s/*.yaml
