@@ -84,6 +84,16 @@ describe('vitals kube lint', () => {
   });
 
   it.each([
+    [['kube', '--help'], /Usage: vitals kube \[options\] \[command\][\s\S]*probes[\s\S]*lint/],
+    [['kube', 'lint', '--help'], /Usage: vitals kube lint \[options\] <manifest\.\.\.>[\s\S]*--config <file>/],
+    [['kube', 'probes', '--help'], /Usage: vitals kube probes \[options\][\s\S]*--container <name>/],
+  ])('%j prints help, exit 0', (args, usage) => {
+    const result = vitals(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(usage);
+  });
+
+  it.each([
     [['kube', 'lint'], /error: missing required argument 'manifest'/, /usage: vitals kube lint \[options\] <manifest\.\.\.>/],
     [['kube', 'lint', '--bogus', 'x.yaml'], /error: unknown option '--bogus'/, /usage: vitals kube lint/],
     [['kube', 'probes', 'extra'], /error: too many arguments/, /usage: vitals kube probes/],
