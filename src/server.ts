@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { configSecrets, redactedConfig } from './config/load.js';
+import { redactedConfig } from './config/load.js';
 import type { VitalsConfig } from './core/settings.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './metrics/index.js';
@@ -75,10 +75,8 @@ async function closeServer(app: FastifyInstance, graceMs: number): Promise<void>
 /** Listens at once, then starts the probes (readiness is 503 `starting` until their first round). */
 export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
   const lifecycle = new Lifecycle();
-  // Every secret the config holds (token, URL passwords, secret options, secret-named ${VARS}).
-  const secrets = configSecrets(config);
   const probes = buildProbes(config, logger);
-  const scheduler = new Scheduler({ probes, logger, secrets });
+  const scheduler = new Scheduler({ probes, logger, secrets: config.secrets.all });
   const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: VERSION });
   const app = await buildApp({
     config,
@@ -93,7 +91,6 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     logger,
     version: VERSION,
     redactedConfig: () => redactedConfig(config),
-    secrets,
   });
 
   try {

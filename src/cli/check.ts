@@ -1,5 +1,4 @@
 import { pino } from 'pino';
-import { configSecrets } from '../config/load.js';
 import type { VitalsConfig } from '../core/settings.js';
 import { buildProbes } from '../runner/build-probes.js';
 import { Scheduler } from '../runner/scheduler.js';
@@ -37,7 +36,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const config = pick(await loadForCli(options.config), options.probe);
   const logger = pino({ level: process.env.VITALS_LOG_LEVEL ?? 'silent' }, process.stderr);
   const probes = buildProbes(config, logger);
-  const scheduler = new Scheduler({ probes, logger, secrets: configSecrets(config) });
+  const scheduler = new Scheduler({ probes, logger, secrets: config.secrets.all });
   const results = await Promise.all(probes.map(({ settings }) => scheduler.runNow(settings.name)));
   const rows: CheckRow[] = probes.map(({ settings }, i) => ({ settings, result: results[i]! }));
   if (options.json === true) {

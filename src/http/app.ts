@@ -1,7 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { collectSecrets } from '../core/redact.js';
 import type { LifecycleState } from '../core/state.js';
 import type { AppContext, AppDeps, LifecycleSource } from './deps.js';
 import { diagnosticsRoutes } from './diagnostics.js';
@@ -46,7 +45,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     frameworkErrors,
   }) as unknown as FastifyInstance; // the pino-typed instance is a FastifyInstance with a narrower logger type
 
-  const known = [...collectSecrets(deps.config), ...(deps.secrets ?? [])];
   const context: AppContext = {
     deps,
     logger: deps.logger ?? pino({ level: 'silent' }),
@@ -54,7 +52,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     state: deps.state,
     lifecycle: lifecycleGetter(deps.lifecycle),
     now: deps.now ?? Date.now,
-    secrets: [...new Set(known)],
+    secrets: deps.config.secrets.all,
   };
   app.decorate('vitals', context);
   registerErrorHandling(app, context.secrets, context.logger);

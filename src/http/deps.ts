@@ -30,8 +30,6 @@ export interface AppDeps {
   version: string;
   /** The effective config with secrets masked, for /diagnostics. Default: redactDeep(config). */
   redactedConfig?: () => unknown;
-  /** Exact secret values to scrub from every body, on top of those found in config. */
-  secrets?: readonly string[];
   /** /diagnostics rate limit per client address. Default 5 per 1000 ms. */
   diagnosticsRateLimit?: { max: number; timeWindowMs: number };
   /** Clock, for tests. Default Date.now. */
@@ -47,7 +45,7 @@ export interface AppContext {
   readonly state: StateReader;
   lifecycle(): LifecycleState;
   now(): number;
-  /** Known secret values (config passwords, URL passwords, the auth token). */
+  /** config.secrets.all: every known secret value, gathered once at config load. */
   readonly secrets: readonly string[];
 }
 
