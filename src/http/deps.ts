@@ -36,9 +36,12 @@ export interface AppDeps {
   now?: () => number;
 }
 
-/** What every route plugin reads, resolved once in buildApp. Decorated as `app.vitals`. */
+/**
+ * What every route plugin reads, resolved once in buildApp (defaults filled
+ * in) and handed to each plugin as its options — no global, no service
+ * locator: a plugin sees exactly this.
+ */
 export interface AppContext {
-  readonly deps: AppDeps;
   /** The service logger (silent when none was given); Fastify's own logger is off. */
   readonly logger: Logger;
   readonly config: VitalsConfig;
@@ -47,10 +50,12 @@ export interface AppContext {
   now(): number;
   /** config.secrets.all: every known secret value, gathered once at config load. */
   readonly secrets: readonly string[];
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    vitals: AppContext;
-  }
+  readonly version: string;
+  readonly metrics: VitalsMetrics;
+  /** The effective config with secrets masked, for /diagnostics. */
+  redactedConfig(): unknown;
+  readonly diagnosticsRateLimit: { max: number; timeWindowMs: number };
+  readonly adminRunRateLimit: { max: number; timeWindowMs: number };
+  readonly maintenance?: MaintenanceControl;
+  readonly runProbe?: (name: string) => Promise<ProbeResult>;
 }
