@@ -96,7 +96,7 @@ export function buildConfig(
       shutdown: { drainDelayMs: shutdown.drainDelay, timeoutMs: shutdown.timeout },
       probes,
       source,
-      secrets: gatherSecrets({ auth: { ...(token === undefined ? {} : { token }) }, probes }, environmentSecrets),
+      secrets: gatherSecrets({ auth: token === undefined ? {} : { token }, probes }, environmentSecrets),
     },
   };
 }
