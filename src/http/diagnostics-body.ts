@@ -156,13 +156,17 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
 
 function systemFacts(input: DiagnosticsInput): Record<string, unknown> {
   const memory = process.memoryUsage();
-  // Disk comes from the disk probes' latest readings: no I/O per request.
+  // Disk comes from the latest filesystem readings any probe made: no I/O per
+  // request. A result is a filesystem reading when its info names the `path`
+  // it measured and that filesystem's `sizeBytes` — a shape, not a probe type,
+  // so HTTP needs no knowledge of which probes exist.
   const disk: Record<string, unknown> = {};
   for (const p of input.probes) {
-    if (p.type !== 'disk' || p.last === undefined) continue;
+    const info = p.last?.info;
+    if (p.last === undefined || typeof info?.path !== 'string' || typeof info.sizeBytes !== 'number') continue;
     const readings: Record<string, unknown> = {};
     for (const o of p.last.observations) readings[o.measurement] = o.value;
-    disk[p.name] = { ...(typeof p.last.info?.path === 'string' ? { path: p.last.info.path } : {}), ...readings };
+    disk[p.name] = { path: info.path, ...readings };
   }
   return {
     vitalsVersion: input.version,

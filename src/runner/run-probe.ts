@@ -15,7 +15,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Wall clock for startedAt/finishedAt (epoch ms). Durations always use performance.now. */
   now?: () => number;
-  /** Known secret values to scrub, beyond those found in the probe's own options. */
+  /** Known secret values to scrub: config.secrets.all. Default: those in the probe's own options. */
   secrets?: readonly string[];
 }
 
@@ -182,7 +182,10 @@ export async function runProbe(
   const now = options.now ?? Date.now;
   const startedAt = now();
   const started = performance.now();
-  const secrets = [...(options.secrets ?? []), ...collectSecrets(settings.options)];
+  // The service and `vitals check` pass config.secrets.all (gathered once at load, a
+  // superset of these options' secrets); only a caller without a loaded config
+  // (a probe test running one probe) falls back to the probe's own options.
+  const secrets = options.secrets ?? collectSecrets(settings.options);
   const timing = (): Pick<ProbeResult, 'durationMs' | 'startedAt' | 'finishedAt'> => ({
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     startedAt,

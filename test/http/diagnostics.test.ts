@@ -68,10 +68,11 @@ async function withToken(extra: Parameters<typeof harness>[1] = {}) {
     ...extra,
     config: {
       auth: { token: TOKEN, protectMetrics: false },
+      // As config load gathers them: the token, and API_KEY as the value of a secret-named ${VAR}.
+      secrets: { all: [TOKEN, API_KEY], declared: [TOKEN, API_KEY] },
       ...extra.config,
     },
     deps: {
-      secrets: [API_KEY],
       // Generous, so only the rate-limit test meets the limiter.
       diagnosticsRateLimit: { max: 1_000, timeWindowMs: 1_000 },
       ...extra.deps,
