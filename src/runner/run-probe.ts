@@ -39,14 +39,14 @@ function cleanLine(text: string, secrets: readonly string[]): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
-function classify(definition: ProbeDefinition, error: unknown): ClassifiedError & { hint?: string } {
+function classify(definition: ProbeDefinition, error: unknown, options: ProbeSettings['options']): ClassifiedError & { hint?: string } {
   if (error instanceof ProbeError) {
     return { reason: error.reason, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
   }
   if (error instanceof RunnerStop) return { reason: 'timeout', message: error.message };
   let specific: ClassifiedError | undefined;
   try {
-    specific = definition.classifyError?.(error);
+    specific = definition.classifyError?.(error, options);
   } catch {
     // A buggy classifier must not turn a failed run into a crashed runner.
     specific = undefined;
@@ -196,7 +196,7 @@ export async function runProbe(
   try {
     report = await bounded(probe, settings, options.signal);
   } catch (error) {
-    const classified = classify(definition, error);
+    const classified = classify(definition, error, settings.options);
     const failed: ProbeResult = {
       status: 'fail',
       reason: classified.reason,
