@@ -12,7 +12,7 @@
  * Environment: VITALS_CI_BASE_IMAGE (the NODE_IMAGE build arg), VITALS_CI_CA
  * (a CA bundle for npm inside the build, mounted only while building).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
