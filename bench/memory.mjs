@@ -12,6 +12,7 @@ import {
   watchdog, writeResults,
 } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
+import { performance } from 'node:perf_hooks';
 
 const EARLY_S = QUICK ? 5 : 10;
 const LATE_S = QUICK ? 15 : 30;

@@ -16,6 +16,7 @@ import {
   sleep, startServer, timedGet, watchdog, writeResults,
 } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
+import { performance } from 'node:perf_hooks';
 
 const SIZES = (process.env.BENCH_SCALE_N ?? '100,1000').split(',').map(Number);
 const TYPES = (process.env.BENCH_SCALE_TYPES ?? 'tcp,http').split(',');

@@ -10,6 +10,7 @@ import {
   writeResults,
 } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
+import { performance } from 'node:perf_hooks';
 
 const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 3 : 7));
 

@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 const TICKS = 100; // USER_HZ on Linux
 const PAGE_KIB = 4;
