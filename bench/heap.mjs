@@ -3,7 +3,10 @@
 // snapshot (SIGUSR2 → --heapsnapshot-signal) and prints where the heap goes:
 // self size by V8 node type and constructor, plain objects grouped by their
 // property names (ProbeResult, observation, snapshot, … records), and strings.
-// Bounded: ≈ 90 s. The snapshot stays in bench/results/ for DevTools.
+// Before the snapshot, a preloaded helper (lib/heap-report.mjs) reports RSS,
+// heap committed and used per V8 space, before and after a full GC.
+// Bounded: ≈ 90 s. The snapshot stays in bench/results/ for DevTools
+// (`--no-snapshot`: the memory report only).
 //
 //   node bench/heap.mjs tcp 1000
 //   node bench/heap.mjs http 1000 --quick     # 15 s: history not full
@@ -73,17 +76,42 @@ function summarise(snapshot) {
   return { totalBytes: total, byConstructor: top(byConstructor), byShape: top(byShape) };
 }
 
+/** RSS split: V8 spaces committed vs used, before and after a full GC. */
+function printReport({ before, afterGc }) {
+  const f = (x) => x.toFixed(1).padStart(7);
+  console.log('\nmemory (MiB)             before GC  after GC');
+  for (const key of ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers', 'mallocedMiB']) {
+    console.log(`${key.padEnd(24)} ${f(before[key])}  ${f(afterGc[key])}`);
+  }
+  console.log('V8 space committed / used (MiB), before GC → after GC');
+  for (const [name, s] of Object.entries(before.spaces)) {
+    const a = afterGc.spaces[name];
+    if (s.committedMiB < 0.5 && a.committedMiB < 0.5) continue;
+    console.log(`  ${name.padEnd(22)} ${f(s.committedMiB)} / ${f(s.usedMiB)}  →  ${f(a.committedMiB)} / ${f(a.usedMiB)}`);
+  }
+}
+
 const servers = [];
 watchdog(SETTLE_S + 240, servers);
 const targets = await startTargets();
 try {
   const env = environment();
-  const server = await startServer('vitals', { probes: manyProbes(TYPE, N, targets), nodeArgs: ['--heapsnapshot-signal=SIGUSR2'] });
+  const server = await startServer('vitals', { probes: manyProbes(TYPE, N, targets), nodeArgs: ['--heapsnapshot-signal=SIGUSR2', '--expose-gc', '--import', new URL('./lib/heap-report.mjs', import.meta.url).href],
+  });
   servers.push(server);
   await sleep(SETTLE_S * 1000);
   const res = await timedGet(`${server.base}/diagnostics`, { keepBody: true });
   const heapUsed = heapUsedMiB(JSON.parse(res.body));
   const { rss } = memoryMiB(server.pid);
+  const report = await new Promise((resolve) => {
+    server.child.on('message', (m) => m?.heapReport && resolve(m.heapReport));
+    server.child.send('heap-report');
+  });
+  printReport(report);
+  if (process.argv.includes('--no-snapshot')) {
+    console.log(`results: ${writeResults(`heap-${TYPE}-${N}`, { env, type: TYPE, n: N, rss, heapUsed, report })}`);
+    await finish(servers, targets);
+  }
   server.child.kill('SIGUSR2');
   const file = await snapshotFile(server.dir);
   const kept = new URL(`../bench/results/heap-${TYPE}-${N}-${Date.now()}.heapsnapshot`, import.meta.url).pathname;
@@ -95,7 +123,7 @@ try {
   for (const r of summary.byConstructor) console.log(`${r.key.slice(0, 60).padEnd(60)} ${mib(r.bytes)} ${String(r.count).padStart(9)} ${(r.bytes / N).toFixed(0).padStart(8)}`);
   console.log('\nplain objects by property names    MiB     count   bytes/probe');
   for (const r of summary.byShape) console.log(`${r.key.slice(0, 90).padEnd(90)} ${mib(r.bytes)} ${String(r.count).padStart(9)} ${(r.bytes / N).toFixed(0).padStart(8)}`);
-  console.log(`results: ${writeResults(`heap-${TYPE}-${N}`, { env, type: TYPE, n: N, rss, heapUsed, snapshot: kept, ...summary })}`);
+  console.log(`results: ${writeResults(`heap-${TYPE}-${N}`, { env, type: TYPE, n: N, rss, heapUsed, report, snapshot: kept, ...summary })}`);
   await finish(servers, targets);
 } catch (error) {
   await finish(servers, targets, error);

@@ -110,7 +110,7 @@ export async function waitReady(url, { timeoutMs = 30_000, everyMs = 100 } = {})
 export function configYaml(probes, extra = {}) {
   const lines = ['service: { id: bench }'];
   for (const [key, value] of Object.entries(extra)) lines.push(`${key}: ${JSON.stringify(value)}`);
-  lines.push('probes:');
+  lines.push(probes.length === 0 ? 'probes: []' : 'probes:');
   for (const p of probes) lines.push(`  - ${JSON.stringify(p)}`);
   return `${lines.join('\n')}\n`;
 }
