@@ -18,8 +18,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency needs an install script, and the package's
 # own `prepare` (tsc) needs dev dependencies that this stage does not have.
-# No `npm cache clean`: only /app/node_modules leaves this stage.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
 
 # --- build: all dependencies, compile TypeScript to dist/ ---------------------
 FROM ${NODE_IMAGE} AS build

@@ -7,10 +7,10 @@ import { freePort } from '../support/net.js';
 import { execForm, flagsOf, parseDockerfile, stagesOf, type Instruction } from './dockerfile.js';
 import { ROOT } from './tools.js';
 
-// The image itself is built and run by the container CI stage
-// (scripts/ci-container.sh, podman); these unit tests read the Dockerfile the
-// way hadolint would, check the properties the image promises, and run its
-// HEALTHCHECK command for real — in seconds, with no container engine.
+// These fast checks read the Dockerfile the way hadolint would, check the
+// properties the image promises, and run its HEALTHCHECK command against a
+// live vitals; scripts/ci-container.sh (its own CI step) builds and runs the
+// image itself with podman.
 const instructions = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const stages = stagesOf(instructions);
 const runtime = stages.at(-1);
