@@ -1,3 +1,4 @@
+import { summarizeRuns } from '../core/read-model.js';
 import type { ProbeSettings } from '../core/settings.js';
 import type { ProbeResult, Status } from '../core/types.js';
 
@@ -10,6 +11,11 @@ const SYMBOL: Record<Status, string> = { pass: '✓', warn: '!', fail: '✗' };
 const COLOUR: Record<Status, string> = { pass: '\u001b[32m', warn: '\u001b[33m', fail: '\u001b[31m' };
 const RESET = '\u001b[0m';
 const DIM = '\u001b[2m';
+
+/** The critical-failure rule lives in core: one summary per table. */
+function summarize(rows: readonly CheckRow[]): ReturnType<typeof summarizeRuns> {
+  return summarizeRuns(rows.map((r) => ({ status: r.result.status, critical: r.settings.critical })));
+}
 
 function pad(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - [...text].length));
@@ -39,10 +45,7 @@ export function formatCheckTable(rows: readonly CheckRow[], options: { colour: b
       lines.push(`  ${' '.repeat(nameWidth + typeWidth + 13)}${dim(`hint: ${result.hint}`)}`);
     }
   }
-  const failedCritical = rows.filter((r) => r.result.status === 'fail' && r.settings.critical).length;
-  const failed = rows.filter((r) => r.result.status === 'fail').length;
-  const warned = rows.filter((r) => r.result.status === 'warn').length;
-  const passed = rows.length - failed - warned;
+  const { passed, warned, failed, failedCritical } = summarize(rows);
   lines.push('');
   lines.push(
     `${passed} passed, ${warned} warned, ${failed} failed` +
@@ -53,14 +56,8 @@ export function formatCheckTable(rows: readonly CheckRow[], options: { colour: b
 
 /** The `--json` document of `vitals check`: stable keys, no secrets (results are already redacted). */
 export function checkJson(rows: readonly CheckRow[]): unknown {
-  const failedCritical = rows.some((r) => r.result.status === 'fail' && r.settings.critical);
-  const status: Status = failedCritical
-    ? 'fail'
-    : rows.some((r) => r.result.status !== 'pass')
-      ? 'warn'
-      : 'pass';
   return {
-    status,
+    status: summarize(rows).status,
     probes: rows.map(({ settings, result }) => ({
       name: settings.name,
       type: settings.type,
@@ -79,5 +76,5 @@ export function checkJson(rows: readonly CheckRow[]): unknown {
 
 /** CONTRACT §7: 1 when any critical probe failed, else 0. */
 export function checkExitCode(rows: readonly CheckRow[]): 0 | 1 {
-  return rows.some((r) => r.result.status === 'fail' && r.settings.critical) ? 1 : 0;
+  return summarize(rows).failedCritical > 0 ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-import { isStale } from './hysteresis.js';
+import { contribution, groupStatus, maintenanceActive, probeView, type ProbeView } from './read-model.js';
 import type { LifecycleState, ProbeSnapshot } from './state.js';
 import type { Group, ProbeState, Status } from './types.js';
 
@@ -8,20 +8,23 @@ export type HoldReason = 'starting' | 'maintenance' | 'shutting down';
 export interface CheckEvaluation {
   name: string;
   /**
-   * The probe's own status after hysteresis and staleness, whether or not it
-   * is critical or excluded. A probe that has not run yet is fail in `ready`
-   * and pass in `live`.
+   * The probe's own status in this group (read-model groupStatus), whether
+   * or not it is critical or excluded.
    */
   status: Status;
   excluded: boolean;
   state: ProbeState;
   stale: boolean;
+  /** No verdict yet (never ran, not stale): the probe holds readiness at `starting`. */
+  starting: boolean;
 }
 
 export interface Evaluation {
   status: Status;
   output?: HoldReason;
   checks: CheckEvaluation[];
+  /** The last instant (epoch ms) at which this evaluation is still exact for the same inputs. */
+  validUntil: number;
 }
 
 export interface EvaluateOptions {
@@ -32,77 +35,68 @@ export interface EvaluateOptions {
   now: number;
 }
 
-/**
- * A probe's status as readers see it, or undefined while it has never run.
- * Hysteresis decides (a single failed run of a healthy probe is still pass);
- * recovering counts as unhealthy; a stale probe is fail whatever it last said.
- */
-export function probeStatus(snapshot: ProbeSnapshot, now: number, startedAt: number): Status | undefined {
-  if (isStale(snapshot, now, startedAt)) return 'fail';
-  return stateStatus(snapshot.state);
-}
-
-/** What a hysteresis state means for readers: recovering still fails; unknown has no status yet. */
-export function stateStatus(state: ProbeState): Status | undefined {
-  switch (state) {
-    case 'healthy':
-      return 'pass';
-    case 'degraded':
-      return 'warn';
-    case 'unhealthy':
-    case 'recovering':
-      return 'fail';
-    case 'unknown':
-      return undefined;
-  }
-}
-
-/** Maintenance counts only until its `until`, even if nobody has cleared it yet. */
-export function maintenanceActive(lifecycle: LifecycleState, now: number): boolean {
-  return lifecycle.maintenance !== undefined && lifecycle.maintenance.until > now;
+function check(view: ProbeView, group: Group, excluded: boolean): CheckEvaluation {
+  return { name: view.name, status: groupStatus(view, group), excluded, state: view.state, stale: view.stale, starting: view.verdict === undefined };
 }
 
 /**
- * One evaluation of a group (CONTRACT §2, §4). Pure.
+ * One evaluation of a group (CONTRACT §2, §4). Pure; every probe is read
+ * through the read model (core/read-model.ts).
  *
  * - Only probes in `group` take part; excluded ones are listed but ignored.
  * - A critical probe that fails makes the whole fail; a non-critical one makes it warn.
  * - `ready`: a probe that has not run yet holds readiness at fail/`starting`;
  *   maintenance and shutdown hold it at fail too (shutting down > maintenance > starting).
- * - `live`: a probe that has not run yet counts as pass — the process answering
- *   is itself proof of life, and failing liveness at boot would make the
- *   kubelet restart a healthy process. Maintenance and shutdown never touch
- *   liveness: a draining process must not be killed early.
+ * - `live`: a probe that has not run yet counts as pass, and maintenance and
+ *   shutdown never touch liveness: a draining process must not be killed early.
  */
 export function evaluate(probes: readonly ProbeSnapshot[], options: EvaluateOptions): Evaluation {
   const { group, exclude, lifecycle, now } = options;
   const checks: CheckEvaluation[] = [];
   let overall: Status = 'pass';
   let starting = false;
+  let validUntil = Number.POSITIVE_INFINITY;
 
   for (const probe of probes) {
     if (!probe.groups.includes(group)) continue;
+    const view = probeView(probe, lifecycle, now);
     const excluded = exclude?.has(probe.name) ?? false;
-    const stale = isStale(probe, now, lifecycle.startedAt);
-    const own = probeStatus(probe, now, lifecycle.startedAt);
-    const status: Status = own ?? (group === 'ready' ? 'fail' : 'pass');
-    checks.push({ name: probe.name, status, excluded, state: probe.state, stale });
+    const entry = check(view, group, excluded);
+    checks.push(entry);
+    validUntil = Math.min(validUntil, view.validUntil);
     if (excluded) continue;
 
-    if (own === undefined && group === 'ready') starting = true;
-    const contribution: Status = status === 'fail' && !probe.critical ? 'warn' : status;
-    if (contribution === 'fail' || (contribution === 'warn' && overall === 'pass')) overall = contribution;
+    if (view.verdict === undefined && group === 'ready') starting = true;
+    const share = contribution(entry.status, probe.critical);
+    if (share === 'fail' || (share === 'warn' && overall === 'pass')) overall = share;
   }
+  // Maintenance counts while until > now: exact up to until - 1.
+  if (lifecycle.maintenance !== undefined) validUntil = Math.min(validUntil, lifecycle.maintenance.until - 1);
+  // Already past: still exact for this very millisecond, recomputed after.
+  validUntil = Math.max(validUntil, now);
 
   if (group === 'ready') {
     const output: HoldReason | undefined = lifecycle.shuttingDown
       ? 'shutting down'
-      : maintenanceActive(lifecycle, now)
+      : maintenanceActive(lifecycle.maintenance, now)
         ? 'maintenance'
         : starting
           ? 'starting'
           : undefined;
-    if (output !== undefined) return { status: 'fail', output, checks };
+    if (output !== undefined) return { status: 'fail', output, checks, validUntil };
   }
-  return { status: overall, checks };
+  return { status: overall, checks, validUntil };
+}
+
+/**
+ * One dependency's own status (/health/{probe}, /ready/{probe}): its status
+ * in the group — fail even for a non-critical probe, `starting` in ready
+ * before its first run — and untouched by
+ * service-wide maintenance or shutdown, which belong to /ready only.
+ */
+export function evaluateOne(probe: ProbeSnapshot, group: Group, lifecycle: LifecycleState, now: number): Evaluation {
+  const view = probeView(probe, lifecycle, now);
+  const entry = check(view, group, false);
+  const starting = group === 'ready' && view.verdict === undefined;
+  return { status: entry.status, ...(starting ? { output: 'starting' as const } : {}), checks: [entry], validUntil: Math.max(view.validUntil, now) };
 }

@@ -59,8 +59,13 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   options: O;
   measurements: Record<string, MeasurementSpec>;
   hints: HintTable;
-  /** Library-specific error → reason (pg SQLSTATE, redis replies…). Undefined → generic rules. */
-  classifyError?(error: unknown): ClassifiedError | undefined;
+  /**
+   * Library-specific error → reason (pg SQLSTATE, redis replies…), the one
+   * classification path of a probe type: checks throw, the runner calls this.
+   * `options` lets the message name the target (host, servers, URL).
+   * Undefined → generic rules.
+   */
+  classifyError?(error: unknown, options: z.output<O>): ClassifiedError | undefined;
   /** Option keys whose values are secrets (redacted in config print and diagnostics). */
   secretOptions?: string[];
   create(options: z.output<O>, ctx: ProbeContext): Probe;

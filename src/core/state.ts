@@ -12,6 +12,8 @@ export interface ProbeSnapshot {
   readonly groups: readonly Group[];
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** Failed runs in a row that turn healthy/degraded into unhealthy (for "failing 1 of 2"). */
+  readonly failureThreshold: number;
   readonly state: ProbeState;
   /** The latest finished run, if any. */
   readonly last?: ProbeResult;

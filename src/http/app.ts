@@ -1,15 +1,15 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { collectSecrets } from '../core/redact.js';
+import { redactDeep } from '../core/redact.js';
 import type { LifecycleState } from '../core/state.js';
 import type { AppContext, AppDeps, LifecycleSource } from './deps.js';
-import { diagnosticsRoutes } from './diagnostics.js';
+import { DEFAULT_DIAGNOSTICS_RATE_LIMIT, diagnosticsRoutes } from './diagnostics.js';
 import { docsRoutes } from './docs.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
-import { adminRoutes } from './admin.js';
+import { DEFAULT_ADMIN_RUN_RATE_LIMIT, adminRoutes } from './admin.js';
 import { statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
@@ -46,17 +46,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     frameworkErrors,
   }) as unknown as FastifyInstance; // the pino-typed instance is a FastifyInstance with a narrower logger type
 
-  const known = [...collectSecrets(deps.config), ...(deps.secrets ?? [])];
   const context: AppContext = {
-    deps,
     logger: deps.logger ?? pino({ level: 'silent' }),
     config: deps.config,
     state: deps.state,
     lifecycle: lifecycleGetter(deps.lifecycle),
     now: deps.now ?? Date.now,
-    secrets: [...new Set(known)],
+    secrets: deps.config.secrets.all,
+    version: deps.version,
+    metrics: deps.metrics,
+    redactedConfig: deps.redactedConfig ?? (() => redactDeep(deps.config, deps.config.secrets.all)),
+    diagnosticsRateLimit: deps.diagnosticsRateLimit ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT,
+    adminRunRateLimit: deps.adminRunRateLimit ?? DEFAULT_ADMIN_RUN_RATE_LIMIT,
+    ...(deps.maintenance === undefined ? {} : { maintenance: deps.maintenance }),
+    ...(deps.runProbe === undefined ? {} : { runProbe: deps.runProbe }),
   };
-  app.decorate('vitals', context);
   registerErrorHandling(app, context.secrets, context.logger);
 
   const document = loadOpenApiDocument(deps.version);
@@ -69,17 +73,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // The probe endpoints set every header themselves: a hook on the hottest
   // routes costs about 4 % of a request (bench/). Error responses set
   // nosniff in sendError.
-  void app.register(healthRoutes(document));
+  void app.register(healthRoutes(document, context));
   void app.register(async (scope: FastifyInstance) => {
     scope.addHook('onSend', (_request, reply, payload, done) => {
       void reply.header('x-content-type-options', 'nosniff');
       done(null, payload);
     });
-    await scope.register(diagnosticsRoutes(document));
-    await scope.register(metricsRoutes(document));
+    await scope.register(diagnosticsRoutes(document, context));
+    await scope.register(metricsRoutes(document, context));
     await scope.register(docsRoutes(document));
-    await scope.register(statusPageRoutes(document));
-    await scope.register(adminRoutes(document));
+    await scope.register(statusPageRoutes(document, context));
+    await scope.register(adminRoutes(document, context));
   });
   return app;
 }

@@ -1,7 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { evaluate, maintenanceActive, probeStatus } from '../core/evaluate.js';
-import { STALE_INTERVALS, isStale } from '../core/hysteresis.js';
-import { formatDuration } from '../core/duration.js';
+import { evaluate } from '../core/evaluate.js';
+import { maintenanceActive, probeView } from '../core/read-model.js';
 import { redactDeep } from '../core/redact.js';
 import type { VitalsConfig } from '../core/settings.js';
 import type { LifecycleState, ProbeSnapshot } from '../core/state.js';
@@ -89,34 +88,12 @@ export const HISTORY_LIMIT = 50;
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-const STALE_HINT =
-  'no run finished for over 3 intervals: the scheduler may be stuck or the event loop blocked; check the service log and vitals_probe_last_run_timestamp_seconds';
-
-/**
- * What an operator reads when a probe is not fine: for a stale probe the
- * watchdog's own explanation (CONTRACT §4: fail, reason timeout), else the
- * latest non-pass result as the runner recorded it.
- */
-function explanation(p: ProbeSnapshot, stale: boolean, now: number, startedAt: number) {
-  if (stale) {
-    const since = p.lastRun ?? startedAt;
-    return {
-      reason: 'timeout' as const,
-      message: `no result for ${formatDuration(Math.max(0, now - since))} (more than ${STALE_INTERVALS} × the ${formatDuration(p.intervalMs)} interval)`,
-      hint: STALE_HINT,
-    };
-  }
-  if (p.last === undefined) return { reason: null, message: p.state === 'unknown' ? 'not run yet' : null, hint: null };
-  if (p.last.status === 'pass') return { reason: null, message: null, hint: null };
-  return { reason: p.last.reason ?? 'error', message: p.last.message ?? null, hint: p.last.hint ?? null };
-}
-
 function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
   const { now, lifecycle } = input;
-  const stale = isStale(p, now, lifecycle.startedAt);
-  // A probe that has not run yet warns here: neither fine nor known to be broken.
-  const status: Status = probeStatus(p, now, lifecycle.startedAt) ?? 'warn';
-  const why = explanation(p, stale, now, lifecycle.startedAt);
+  const view = probeView(p, lifecycle, now);
+  // The latest run's status (stale → fail, warn before the first run); `state` says what hysteresis made of it.
+  const status = view.shownStatus;
+  const why = { reason: view.reason, message: view.message, hint: view.hint };
   const history = input.history(p.name).slice(-HISTORY_LIMIT).map((r) => ({
     time: new Date(r.finishedAt).toISOString(),
     status: r.status,
@@ -133,7 +110,7 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
     groups: [...p.groups],
     intervalMs: p.intervalMs,
     timeoutMs: p.timeoutMs,
-    stale,
+    stale: view.stale,
     ...why,
     consecutiveFailures: p.consecutiveFailures,
     consecutiveSuccesses: p.consecutiveSuccesses,
@@ -181,13 +158,17 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
 
 function systemFacts(input: DiagnosticsInput): Record<string, unknown> {
   const memory = process.memoryUsage();
-  // Disk comes from the disk probes' latest readings: no I/O per request.
+  // Disk comes from the latest filesystem readings any probe made: no I/O per
+  // request. A result is a filesystem reading when its info names the `path`
+  // it measured and that filesystem's `sizeBytes` — a shape, not a probe type,
+  // so HTTP needs no knowledge of which probes exist.
   const disk: Record<string, unknown> = {};
   for (const p of input.probes) {
-    if (p.type !== 'disk' || p.last === undefined) continue;
+    const info = p.last?.info;
+    if (p.last === undefined || typeof info?.path !== 'string' || typeof info.sizeBytes !== 'number') continue;
     const readings: Record<string, unknown> = {};
     for (const o of p.last.observations) readings[o.measurement] = o.value;
-    disk[p.name] = { ...(typeof p.last.info?.path === 'string' ? { path: p.last.info.path } : {}), ...readings };
+    disk[p.name] = { path: info.path, ...readings };
   }
   return {
     vitalsVersion: input.version,
@@ -229,7 +210,7 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBody {
     for (const [key, entry] of entries) (checks[key] ??= []).push(entry);
   }
 
-  const maintenance = maintenanceActive(lifecycle, now) ? lifecycle.maintenance! : undefined;
+  const maintenance = maintenanceActive(lifecycle.maintenance, now) ? lifecycle.maintenance : undefined;
   const body: DiagnosticsBody = {
     status,
     ...(ready.output === undefined ? {} : { output: ready.output }),

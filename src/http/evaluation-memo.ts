@@ -1,5 +1,4 @@
 import { evaluate, type Evaluation } from '../core/evaluate.js';
-import { STALE_INTERVALS } from '../core/hysteresis.js';
 import type { LifecycleState, ProbeSnapshot } from '../core/state.js';
 import type { Group } from '../core/types.js';
 
@@ -8,8 +7,6 @@ interface Entry {
   shuttingDown: boolean;
   maintenanceUntil: number | undefined;
   startedAt: number;
-  /** Last instant (epoch ms) at which the evaluation is still exact. */
-  validUntil: number;
   evaluation: Evaluation;
 }
 
@@ -21,9 +18,8 @@ interface Entry {
  *
  * Exact, not approximate: it is reused only while the snapshot list is the
  * same array (the scheduler hands out a new one after every run), the
- * lifecycle flags are unchanged, and no probe can have become stale and no
- * maintenance window can have ended since — those are the only inputs that
- * change with time alone.
+ * lifecycle flags are unchanged, and `now` is within the evaluation's own
+ * `validUntil` (the read model says when time alone could change it).
  */
 export class EvaluationMemo {
   private entry: Entry | undefined;
@@ -38,7 +34,7 @@ export class EvaluationMemo {
       entry.shuttingDown === lifecycle.shuttingDown &&
       entry.maintenanceUntil === lifecycle.maintenance?.until &&
       entry.startedAt === lifecycle.startedAt &&
-      now <= entry.validUntil
+      now <= entry.evaluation.validUntil
     ) {
       return entry.evaluation;
     }
@@ -48,25 +44,8 @@ export class EvaluationMemo {
       shuttingDown: lifecycle.shuttingDown,
       maintenanceUntil: lifecycle.maintenance?.until,
       startedAt: lifecycle.startedAt,
-      validUntil: this.validUntil(probes, lifecycle, now),
       evaluation,
     };
     return evaluation;
-  }
-
-  /** The earliest instant at which time alone could change the evaluation. */
-  private validUntil(probes: readonly ProbeSnapshot[], lifecycle: LifecycleState, now: number): number {
-    let until = Number.POSITIVE_INFINITY;
-    for (const probe of probes) {
-      if (!probe.groups.includes(this.group)) continue;
-      const since = probe.lastRun ?? lifecycle.startedAt;
-      // isStale: now - since > 3 × interval.
-      until = Math.min(until, since + STALE_INTERVALS * probe.intervalMs);
-    }
-    const maintenance = lifecycle.maintenance;
-    // maintenanceActive: until > now.
-    if (maintenance !== undefined) until = Math.min(until, maintenance.until - 1);
-    // Already stale: still exact for this very millisecond, recomputed after.
-    return Math.max(until, now);
   }
 }

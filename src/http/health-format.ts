@@ -42,7 +42,7 @@ export function verboseLine(check: CheckEvaluation): string {
     case 'warn':
       return `[+]${check.name} warn`;
     case 'fail':
-      return check.state === 'unknown' && !check.stale
+      return check.starting
         ? `[-]${check.name} failed: starting`
         : `[-]${check.name} failed: reason withheld`;
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { evaluate, type Evaluation } from '../core/evaluate.js';
+import { evaluate, evaluateOne, type Evaluation } from '../core/evaluate.js';
 import { httpStatusFor } from '../core/status.js';
 import type { Group } from '../core/types.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
@@ -7,6 +7,7 @@ import { EvaluationMemo } from './evaluation-memo.js';
 import { HEALTH_JSON, TEXT_PLAIN, healthBodyJson, verboseText } from './health-format.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { namesFrom } from './query.js';
+import type { AppContext } from './deps.js';
 
 interface GroupQuery {
   verbose: boolean;
@@ -51,9 +52,8 @@ function answer(reply: FastifyReply, evaluation: Evaluation, verbose: boolean, l
  * Never authenticated, never a dependency call: the latest background state
  * only. Bodies say pass/warn/fail and nothing about hosts, versions or errors.
  */
-export function healthRoutes(_document: OpenApiDocument) {
+export function healthRoutes(_document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
 
     for (const { group, path, label } of ROUTES) {
       const memo = new EvaluationMemo(group);
@@ -81,12 +81,7 @@ export function healthRoutes(_document: OpenApiDocument) {
           if (snapshot === undefined || !snapshot.groups.includes(group)) {
             throw new HttpError(404, 'VITALS_ERR_PROBE_NOT_FOUND', `no probe ${quote(request.params.probe)} in group ${group}`);
           }
-          // One dependency's own status: fail is 503 even for a non-critical
-          // probe, and service-wide maintenance/shutdown belong to /ready only.
-          const { startedAt } = ctx.lifecycle();
-          const single = evaluate([snapshot], { group, lifecycle: { shuttingDown: false, startedAt }, now: ctx.now() });
-          const own = single.checks[0]!.status;
-          const evaluation: Evaluation = { ...single, status: own };
+          const evaluation = evaluateOne(snapshot, group, ctx.lifecycle(), ctx.now());
           answer(reply, evaluation, query.verbose, label);
         },
       );

@@ -1,4 +1,3 @@
-import { stateStatus } from '../core/evaluate.js';
 import type { ProbeState, Status } from '../core/types.js';
 
 /**
@@ -20,9 +19,11 @@ export interface ProbeRow {
   critical: boolean;
   groups: readonly string[];
   state: ProbeState;
-  /** Status as readiness sees it (hysteresis, staleness). */
-  status: Status;
+  /** Colour, from the read model: failing, amber while failed runs pile up below the threshold, unknown before the first run. */
+  tone: Status | 'unknown';
   stale: boolean;
+  /** Failed runs in a row that have not changed the state yet. */
+  failing?: { count: number; of: number };
   durationMs?: number;
   /** Latest run, when it was not pass. */
   lastStatus?: Status;
@@ -78,9 +79,10 @@ function ms(value: number): string {
 const STATUS_WORD: Record<Status, string> = { pass: 'ready', warn: 'ready, degraded', fail: 'not ready' };
 const LIVE_WORD: Record<Status, string> = { pass: 'live', warn: 'live, degraded', fail: 'not live' };
 
-/** A probe's colour class: its own state, except a stale probe counts as failing whatever it last said. */
-function stateClass(row: ProbeRow): string {
-  return row.stale ? 'fail' : (stateStatus(row.state) ?? 'unknown');
+function stateText(row: ProbeRow): string {
+  if (row.stale) return `stale (${row.state})`;
+  if (row.failing !== undefined) return `failing ${row.failing.count} of ${row.failing.of}`;
+  return row.state;
 }
 
 const SPARK_W = 120;
@@ -109,8 +111,7 @@ export function sparkline(points: readonly SparkPoint[]): string {
 }
 
 function probeRow(row: ProbeRow, now: number): string {
-  const cls = stateClass(row);
-  const stateText = row.stale ? `stale (${row.state})` : row.state;
+  const cls = row.tone;
   const detail: string[] = [];
   if (row.lastStatus !== undefined && row.lastStatus !== 'pass') {
     const head = `${row.lastStatus === 'fail' ? 'failed' : 'warning'}: ${row.reason ?? 'error'}`;
@@ -123,7 +124,7 @@ function probeRow(row: ProbeRow, now: number): string {
       ? '<span class="muted">never</span>'
       : `<time datetime="${new Date(row.lastChange).toISOString()}" title="${utc(row.lastChange)}">${ago(now - row.lastChange)} ago</time>`;
   return `<tr class="probe row-${cls}" data-probe="${escapeHtml(row.name)}" data-state="${escapeHtml(row.state)}">
-<td data-label="State"><span class="badge ${cls}">${escapeHtml(stateText)}</span></td>
+<td data-label="State"><span class="badge ${cls}">${escapeHtml(stateText(row))}</span></td>
 <td data-label="Probe"><span class="name">${escapeHtml(row.name)}</span></td>
 <td data-label="Type">${escapeHtml(row.type)}</td>
 <td data-label="Critical">${row.critical ? 'critical' : '<span class="muted">non-critical</span>'}</td>
@@ -188,7 +189,7 @@ export function renderStatusPage(model: StatusPageModel): string {
       `<div class="banner maintenance" role="status"><strong>Maintenance:</strong> ${escapeHtml(m.reason)} — since ${utc(m.since)}, until <time datetime="${new Date(m.until).toISOString()}">${utc(m.until)}</time> (in ${ago(m.until - now)}). Readiness answers 503 until then.</div>`,
     );
   }
-  const failing = model.probes.filter((p) => stateClass(p) === 'fail').length;
+  const failing = model.probes.filter((p) => p.tone === 'fail').length;
   const title = `${model.ready.status === 'fail' ? '✗' : model.ready.status === 'warn' ? '!' : '✓'} ${model.serviceId} — vitals`;
   const rows = model.probes.map((p) => probeRow(p, now)).join('\n');
   return `<!doctype html>

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { evaluate, maintenanceActive } from '../core/evaluate.js';
+import { evaluate } from '../core/evaluate.js';
+import { maintenanceActive, probeView } from '../core/read-model.js';
 import { redactText } from '../core/redact.js';
 import { requireToken } from './auth.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { renderStatusPage, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+import type { AppContext } from './deps.js';
 
 /** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
 export const STATUS_REFRESH_SECONDS = 10;
@@ -29,9 +31,8 @@ function contentSecurityPolicy(nonce: string): string {
  * configured, as Bearer or as the Basic password with any user name — the
  * 401 challenges for Basic too so a browser prompts. Reads state only.
  */
-export function statusPageRoutes(document: OpenApiDocument) {
+export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
 
     app.get(
       '/status',
@@ -46,25 +47,25 @@ export function statusPageRoutes(document: OpenApiDocument) {
         const snapshots = ctx.state.list();
         const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
-        const verdicts = new Map([...live.checks, ...ready.checks].map((c) => [c.name, c]));
-        const clean = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactText(text, ctx.secrets));
+        const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
 
         const probes: ProbeRow[] = snapshots.map((s) => {
-          const verdict = verdicts.get(s.name);
-          const last = s.last;
-          const failing = last !== undefined && last.status !== 'pass';
+          const view = probeView(s, lifecycle, now);
+          const reason = view.stale ? null : view.reason;
           return {
             name: s.name,
             type: s.type,
             critical: s.critical,
             groups: s.groups,
             state: s.state,
-            status: verdict?.status ?? 'pass',
-            stale: verdict?.stale ?? false,
-            ...(last === undefined ? {} : { durationMs: last.durationMs, lastStatus: last.status }),
-            ...(failing && last.reason !== undefined ? { reason: last.reason } : {}),
-            ...(failing && last.message !== undefined ? { message: clean(last.message)! } : {}),
-            ...(failing && last.hint !== undefined ? { hint: clean(last.hint)! } : {}),
+            tone: view.tone,
+            stale: view.stale,
+            ...(view.failing === undefined ? {} : { failing: view.failing }),
+            ...(s.last === undefined ? {} : { durationMs: s.last.durationMs, lastStatus: s.last.status }),
+            // The stale explanation has its own line; the latest run's own reason shows beside it.
+            ...(reason === null ? {} : { reason }),
+            ...(reason === null || view.message === null ? {} : { message: clean(view.message)! }),
+            ...(reason === null || view.hint === null ? {} : { hint: clean(view.hint)! }),
             ...(s.lastChange === undefined ? {} : { lastChange: s.lastChange }),
             ...(s.lastRun === undefined ? {} : { lastRun: s.lastRun }),
             history: ctx.state.history(s.name).map((r) => ({ durationMs: r.durationMs, status: r.status })),
@@ -75,11 +76,13 @@ export function statusPageRoutes(document: OpenApiDocument) {
         const model: StatusPageModel = {
           serviceId: ctx.config.service.id,
           description: ctx.config.service.description,
-          version: ctx.deps.version,
+          version: ctx.version,
           now,
           ready: { status: ready.status, ...(ready.output === undefined ? {} : { output: ready.output }) },
           live: { status: live.status },
-          ...(maintenanceActive(lifecycle, now) ? { maintenance: { ...lifecycle.maintenance!, reason: clean(lifecycle.maintenance!.reason)! } } : {}),
+          ...(lifecycle.maintenance !== undefined && maintenanceActive(lifecycle.maintenance, now)
+            ? { maintenance: { ...lifecycle.maintenance, reason: clean(lifecycle.maintenance.reason)! } }
+            : {}),
           shuttingDown: lifecycle.shuttingDown,
           probes,
           refreshSeconds: STATUS_REFRESH_SECONDS,

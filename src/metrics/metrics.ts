@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { evaluate, probeStatus } from '../core/evaluate.js';
+import { evaluate } from '../core/evaluate.js';
+import { maintenanceActive, probeView } from '../core/read-model.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import type { LifecycleState, ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
 import type { VitalsConfig } from '../core/settings.js';
-import { PROBE_STATES, REASONS, STATUSES, type ProbeType, type Status } from '../core/types.js';
+import { PROBE_STATES, REASONS, STATUSES, type ProbeType } from '../core/types.js';
 
 export interface MetricsDeps {
   state: StateReader;
@@ -46,9 +47,11 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
   const probeLabels = ['probe', 'type'] as const;
   const labelsOf = (p: { name: string; type: ProbeType }): ProbeLabels => ({ probe: p.name, type: p.type });
 
-  /** Status as readers see it: stale → fail; never ran → none. */
-  const effectiveStatus = (snapshot: ProbeSnapshot, at: number): Status | undefined =>
-    probeStatus(snapshot, at, lifecycle().startedAt) === 'fail' ? 'fail' : snapshot.last?.status;
+  /** Up and status follow the latest result (CONTRACT §6), not hysteresis; a stale probe counts as fail. */
+  const views = (at: number) => {
+    const life = lifecycle();
+    return state.list().map((p) => ({ p, view: probeView(p, life, at) }));
+  };
 
   new Gauge({
     name: 'vitals_probe_up',
@@ -57,11 +60,7 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     registers,
     collect() {
       this.reset();
-      const at = now();
-      for (const p of state.list()) {
-        const status = effectiveStatus(p, at);
-        this.set(labelsOf(p), status === 'pass' || status === 'warn' ? 1 : 0);
-      }
+      for (const { p, view } of views(now())) this.set(labelsOf(p), view.up ? 1 : 0);
     },
   });
 
@@ -72,10 +71,8 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     registers,
     collect() {
       this.reset();
-      const at = now();
-      for (const p of state.list()) {
-        const current = effectiveStatus(p, at);
-        for (const status of STATUSES) this.set({ ...labelsOf(p), status }, status === current ? 1 : 0);
+      for (const { p, view } of views(now())) {
+        for (const status of STATUSES) this.set({ ...labelsOf(p), status }, status === view.lastStatus ? 1 : 0);
       }
     },
   });
@@ -198,10 +195,7 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     evaluate(state.list(), { group, lifecycle: lifecycle(), now: now() }).status !== 'fail';
   serviceGauge('vitals_ready', '1 if /ready answers 200', () => groupPasses('ready'));
   serviceGauge('vitals_live', '1 if /health answers 200', () => groupPasses('live'));
-  serviceGauge('vitals_maintenance', '1 while planned maintenance holds readiness down', () => {
-    const m = lifecycle().maintenance;
-    return m !== undefined && m.until > now();
-  });
+  serviceGauge('vitals_maintenance', '1 while planned maintenance holds readiness down', () => maintenanceActive(lifecycle().maintenance, now()));
 
   const buildInfo = new Gauge({
     name: 'vitals_build_info',

@@ -1,3 +1,4 @@
+import { maintenanceActive } from '../core/read-model.js';
 import type { LifecycleState } from '../core/state.js';
 
 /**
@@ -15,7 +16,7 @@ export class Lifecycle {
   }
 
   state(): LifecycleState {
-    if (this.maintenance !== undefined && this.maintenance.until <= this.now()) this.maintenance = undefined;
+    if (!maintenanceActive(this.maintenance, this.now())) this.maintenance = undefined;
     return {
       shuttingDown: this.shuttingDown,
       startedAt: this.startedAt,

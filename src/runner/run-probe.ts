@@ -15,7 +15,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Wall clock for startedAt/finishedAt (epoch ms). Durations always use performance.now. */
   now?: () => number;
-  /** Known secret values to scrub, beyond those found in the probe's own options. */
+  /** Known secret values to scrub: config.secrets.all. Default: those in the probe's own options. */
   secrets?: readonly string[];
 }
 
@@ -39,14 +39,14 @@ function cleanLine(text: string, secrets: readonly string[]): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
-function classify(definition: ProbeDefinition, error: unknown): ClassifiedError & { hint?: string } {
+function classify(definition: ProbeDefinition, error: unknown, options: ProbeSettings['options']): ClassifiedError & { hint?: string } {
   if (error instanceof ProbeError) {
     return { reason: error.reason, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
   }
   if (error instanceof RunnerStop) return { reason: 'timeout', message: error.message };
   let specific: ClassifiedError | undefined;
   try {
-    specific = definition.classifyError?.(error);
+    specific = definition.classifyError?.(error, options);
   } catch {
     // A buggy classifier must not turn a failed run into a crashed runner.
     specific = undefined;
@@ -182,7 +182,10 @@ export async function runProbe(
   const now = options.now ?? Date.now;
   const startedAt = now();
   const started = performance.now();
-  const secrets = [...(options.secrets ?? []), ...collectSecrets(settings.options)];
+  // The service and `vitals check` pass config.secrets.all (gathered once at load, a
+  // superset of these options' secrets); only a caller without a loaded config
+  // (a probe test running one probe) falls back to the probe's own options.
+  const secrets = options.secrets ?? collectSecrets(settings.options);
   const timing = (): Pick<ProbeResult, 'durationMs' | 'startedAt' | 'finishedAt'> => ({
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     startedAt,
@@ -193,7 +196,7 @@ export async function runProbe(
   try {
     report = await bounded(probe, settings, options.signal);
   } catch (error) {
-    const classified = classify(definition, error);
+    const classified = classify(definition, error, settings.options);
     const failed: ProbeResult = {
       status: 'fail',
       reason: classified.reason,

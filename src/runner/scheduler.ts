@@ -83,6 +83,7 @@ export class Scheduler implements StateReader {
           groups: Object.freeze([...settings.groups]),
           intervalMs: settings.intervalMs,
           timeoutMs: settings.timeoutMs,
+          failureThreshold: settings.failureThreshold,
           state: 'unknown',
           consecutiveFailures: 0,
           consecutiveSuccesses: 0,

@@ -7,9 +7,10 @@ import { freePort } from '../support/net.js';
 import { execForm, flagsOf, parseDockerfile, stagesOf, type Instruction } from './dockerfile.js';
 import { ROOT } from './tools.js';
 
-// No Docker engine runs on these machines, so the image is never built here;
-// these tests read the Dockerfile the way hadolint would and check the
-// properties the image promises, and run its HEALTHCHECK command for real.
+// These fast checks read the Dockerfile the way hadolint would, check the
+// properties the image promises, and run its HEALTHCHECK command against a
+// live vitals; scripts/ci-container.sh (its own CI step) builds and runs the
+// image itself with podman.
 const instructions = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const stages = stagesOf(instructions);
 const runtime = stages.at(-1);

@@ -83,7 +83,7 @@ async function rig(options: { token?: string | undefined; deps?: Partial<AppDeps
     }),
   );
   const lifecycle = new Lifecycle(() => clock.now);
-  const scheduler = new Scheduler({ probes: buildProbes(config, logger), logger, secrets: [TOKEN] });
+  const scheduler = new Scheduler({ probes: buildProbes(config, logger), logger, secrets: config.secrets.all });
   const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: '1.0.0', now: () => clock.now });
   const app = buildApp({
     config,

@@ -68,10 +68,11 @@ async function withToken(extra: Parameters<typeof harness>[1] = {}) {
     ...extra,
     config: {
       auth: { token: TOKEN, protectMetrics: false },
+      // As config load gathers them: the token, and API_KEY as the value of a secret-named ${VAR}.
+      secrets: { all: [TOKEN, API_KEY], declared: [TOKEN, API_KEY] },
       ...extra.config,
     },
     deps: {
-      secrets: [API_KEY],
       // Generous, so only the rate-limit test meets the limiter.
       diagnosticsRateLimit: { max: 1_000, timeWindowMs: 1_000 },
       ...extra.deps,
@@ -127,6 +128,16 @@ describe('GET /diagnostics: body', () => {
     }
   });
 
+  it('a healthy probe whose last run failed says status fail with its reason while state stays healthy', async () => {
+    const failed = result('fail', NOW - 1_000, { reason: 'timeout', message: 'no answer within 2s', hint: 'check the host' });
+    const h = await harness([snapshot({ name: 'db', state: 'healthy', consecutiveFailures: 1, last: failed, lastRun: failed.finishedAt })]);
+    const response = await h.app.inject({ method: 'GET', url: '/diagnostics' });
+    const db = (response.json() as { vitals: { probes: Record<string, unknown> } }).vitals.probes.db;
+    expect(db).toMatchObject({ status: 'fail', state: 'healthy', reason: 'timeout', message: 'no answer within 2s', hint: 'check the host' });
+    // Readiness still follows hysteresis: one failed run of a healthy probe does not fail /ready.
+    expect((await h.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  });
+
   it('is the IETF health-check format with a vitals object', async () => {
     const { app } = await withToken();
     const response = await app.inject({ url: '/diagnostics', headers: bearer });
@@ -161,7 +172,7 @@ describe('GET /diagnostics: body', () => {
       },
     ]);
     expect(body.checks['db:status']).toEqual([
-      { componentId: 'db', componentType: 'datastore', observedValue: 'degraded', observedUnit: 'state', status: 'warn', time: readingTime },
+      { componentId: 'db', componentType: 'datastore', observedValue: 'degraded', observedUnit: 'state', status: 'pass' /* the latest run; state stays degraded */, time: readingTime },
     ]);
     expect(body.checks['cache:status'][0]).toMatchObject({ observedValue: 'unhealthy', observedUnit: 'state', status: 'fail' });
     expect(body.checks['cache:status'][0].output).toMatch(/^WRONGPASS for redis:\/\/default:\*\*\*@cache:6379/);
@@ -173,7 +184,7 @@ describe('GET /diagnostics: body', () => {
     expect(db).toMatchObject({
       type: 'postgres',
       componentType: 'datastore',
-      status: 'warn',
+      status: 'pass', // last-run status; `state` is hysteresis
       state: 'degraded',
       critical: true,
       groups: ['ready'],

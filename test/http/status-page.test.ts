@@ -129,6 +129,17 @@ describe('GET /status', () => {
     expect(html).toContain('stale (healthy)');
   });
 
+  it('shows a healthy probe whose last run failed as failing 1 of 2 in amber, never a green badge beside the failure', async () => {
+    const h = await harness([
+      snapshot({ name: 'db', state: 'healthy', failureThreshold: 2, consecutiveFailures: 1, last: dbFail, lastRun: dbFail.finishedAt }),
+    ]);
+    const html = (await h.app.inject(page())).body;
+    expect(html).toMatch(/<tr class="probe row-warn" data-probe="db" data-state="healthy">/);
+    expect(html).toContain('<span class="badge warn">failing 1 of 2</span>');
+    expect(html).toContain('failed: timeout');
+    expect(html).not.toContain('badge pass');
+  });
+
   it('sends a CSP that allows only its own nonce’d style block, and no inline style attributes', async () => {
     const h = await harness(probes(), { histories });
     const response = await h.app.inject(page());

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, probeStatus } from '../../src/core/evaluate.js';
+import { evaluate } from '../../src/core/evaluate.js';
+import { probeView } from '../../src/core/read-model.js';
 import type { LifecycleState, ProbeSnapshot } from '../../src/core/state.js';
 import type { Group, ProbeState, Status } from '../../src/core/types.js';
 import { snapshot } from '../support/fake-state.js';
@@ -13,7 +14,7 @@ function probe(name: string, state: ProbeState, extra: Partial<ProbeSnapshot> = 
   return snapshot({ name, state, ...(state === 'unknown' ? {} : { lastRun: NOW - 1_000 }), ...extra });
 }
 
-describe('probeStatus', () => {
+describe('probeView verdict', () => {
   it.each<[ProbeState, Status | undefined]>([
     ['healthy', 'pass'],
     ['degraded', 'warn'],
@@ -21,14 +22,14 @@ describe('probeStatus', () => {
     ['recovering', 'fail'],
     ['unknown', undefined],
   ])('%s → %s', (state, expected) => {
-    expect(probeStatus(probe('p', state), NOW, STARTED)).toBe(expected);
+    expect(probeView(probe('p', state), running, NOW).verdict).toBe(expected);
   });
 
   it('is fail when the last run is older than 3 × interval, whatever the state', () => {
     const stale = probe('p', 'healthy', { intervalMs: 10_000, lastRun: NOW - 30_001 });
-    expect(probeStatus(stale, NOW, STARTED)).toBe('fail');
+    expect(probeView(stale, running, NOW).verdict).toBe('fail');
     const fresh = probe('p', 'healthy', { intervalMs: 10_000, lastRun: NOW - 29_999 });
-    expect(probeStatus(fresh, NOW, STARTED)).toBe('pass');
+    expect(probeView(fresh, running, NOW).verdict).toBe('pass');
   });
 });
 
@@ -71,10 +72,11 @@ describe('evaluate: groups, exclusion, staleness', () => {
     ];
     const live = evaluate(probes, { group: 'live', lifecycle: running, now: NOW });
     expect(live).toEqual({
+      validUntil: expect.any(Number),
       status: 'warn',
       checks: [
-        { name: 'loop', status: 'pass', excluded: false, state: 'healthy', stale: false },
-        { name: 'both', status: 'warn', excluded: false, state: 'degraded', stale: false },
+        { name: 'loop', status: 'pass', excluded: false, state: 'healthy', stale: false, starting: false },
+        { name: 'both', status: 'warn', excluded: false, state: 'degraded', stale: false, starting: false },
       ],
     });
     const ready = evaluate(probes, { group: 'ready', lifecycle: running, now: NOW });
@@ -86,7 +88,7 @@ describe('evaluate: groups, exclusion, staleness', () => {
     const probes = [probe('db', 'unhealthy'), probe('cache', 'healthy')];
     const result = evaluate(probes, { group: 'ready', exclude: new Set(['db']), lifecycle: running, now: NOW });
     expect(result.status).toBe('pass');
-    expect(result.checks[0]).toEqual({ name: 'db', status: 'fail', excluded: true, state: 'unhealthy', stale: false });
+    expect(result.checks[0]).toEqual({ name: 'db', status: 'fail', excluded: true, state: 'unhealthy', stale: false, starting: false });
   });
 
   it('an excluded unknown probe does not hold readiness at starting', () => {
@@ -142,7 +144,7 @@ describe('evaluate: readiness held by the service itself', () => {
   it('expired maintenance no longer holds readiness', () => {
     const expired = { reason: 'upgrade', since: NOW - 10_000, until: NOW - 1 };
     const result = evaluate(healthy, { group: 'ready', lifecycle: { ...running, maintenance: expired }, now: NOW });
-    expect(result).toEqual({ status: 'pass', checks: [expect.objectContaining({ name: 'db' })] });
+    expect(result).toEqual({ status: 'pass', checks: [expect.objectContaining({ name: 'db' })], validUntil: expect.any(Number) });
   });
 
   it('liveness ignores maintenance, shutdown and probes that have not run', () => {

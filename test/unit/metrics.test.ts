@@ -225,6 +225,25 @@ describe('metrics: following runs', () => {
     expect(m.value('vitals_probe_status', { probe: 'db', status: 'warn' })).toBe(1);
   });
 
+  it('follows the last result, not hysteresis: recovering with a passing run is up 1, status pass (CONTRACT §6)', async () => {
+    const { scrape, run } = setup();
+    run('db', 'pass', { state: 'recovering' });
+    const m = await scrape();
+    expect(m.value('vitals_probe_up', { probe: 'db' })).toBe(1);
+    expect(m.value('vitals_probe_status', { probe: 'db', status: 'pass' })).toBe(1);
+    expect(m.value('vitals_probe_status', { probe: 'db', status: 'fail' })).toBe(0);
+    expect(m.value('vitals_probe_state', { probe: 'db', state: 'recovering' })).toBe(1);
+  });
+
+  it('a healthy probe whose last run failed is down with status fail, state still healthy', async () => {
+    const { scrape, run } = setup();
+    run('db', 'fail', { state: 'healthy' }, { reason: 'timeout', message: 'no answer', hint: 'check' });
+    const m = await scrape();
+    expect(m.value('vitals_probe_up', { probe: 'db' })).toBe(0);
+    expect(m.value('vitals_probe_status', { probe: 'db', status: 'fail' })).toBe(1);
+    expect(m.value('vitals_probe_state', { probe: 'db', state: 'healthy' })).toBe(1);
+  });
+
   it('a stale probe scrapes as down and failing, and readiness drops', async () => {
     const { scrape, run, clock } = setup();
     run('db', 'pass', { state: 'healthy' });
