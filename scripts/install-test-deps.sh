@@ -6,6 +6,11 @@
 set -euo pipefail
 
 packages=(postgresql redis-server nats-server prometheus chromium openssl iproute2 procps)
+# Noted before installing: only the services of these are ours to stop below.
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
 bash "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
 
 # The Debian packages start their own system services on install; the tests
