@@ -76,7 +76,13 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
   const secrets = configSecrets(config);
   const probes = buildProbes(config, logger);
   const scheduler = new Scheduler({ probes, logger, secrets });
-  const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: VERSION });
+  const metrics = createMetrics({
+    state: scheduler,
+    config,
+    lifecycle: () => lifecycle.state(),
+    version: VERSION,
+    skippedRuns: (name) => scheduler.skippedRuns(name),
+  });
   const app = await buildApp({
     config,
     state: scheduler,
