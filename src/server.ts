@@ -77,7 +77,13 @@ async function closeServer(app: FastifyInstance, graceMs: number): Promise<void>
 export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
   const lifecycle = new Lifecycle();
   const { scheduler } = wireProbes(config, logger);
-  const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: VERSION });
+  const metrics = createMetrics({
+    state: scheduler,
+    config,
+    lifecycle: () => lifecycle.state(),
+    version: VERSION,
+    skippedRuns: (name) => scheduler.skippedRuns(name),
+  });
   const app = await buildApp({
     config,
     state: scheduler,

@@ -25,8 +25,32 @@ function lifecycleGetter(source: LifecycleSource): () => LifecycleState {
  * (status page, admin) find everything under `app.vitals`, can guard routes
  * with `requireToken` (auth.ts) and rate limit with `config.rateLimit`.
  */
+/**
+ * Socket limits for a health endpoint: kubelets and scrapers send a whole
+ * request in one packet and are done in milliseconds, so anything slower is
+ * broken or hostile and must not hold a socket for long (slow-loris).
+ */
+export const SERVER_LIMITS = {
+  /** Whole header block within 5 s of the connection (or of the previous request on keep-alive). */
+  headersTimeoutMs: 5_000,
+  /** Whole request, body included, within 10 s. */
+  requestTimeoutMs: 10_000,
+  /** An idle keep-alive connection is closed after 5 s (Prometheus reconnects per scrape at 15 s anyway). */
+  keepAliveTimeoutMs: 5_000,
+  /** A socket with no traffic at all for 10 s is closed. */
+  idleTimeoutMs: 10_000,
+  /** How often Node enforces the header and request timeouts (its default, 30 s, would let a crowd pile up). */
+  checkIntervalMs: 1_000,
+  /** Open connections beyond this are closed at once: bounds fds and memory under a flood. */
+  maxConnections: 4_096,
+} as const;
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
+    http: { headersTimeout: SERVER_LIMITS.headersTimeoutMs, connectionsCheckingInterval: SERVER_LIMITS.checkIntervalMs },
+    requestTimeout: SERVER_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
+    connectionTimeout: SERVER_LIMITS.idleTimeoutMs,
     // Kubelets, load balancers and scrapers call every few seconds: Fastify's
     // own request logging (and the per-request child logger it builds even
     // when request logging is off) is pure cost here — about 3 % of a /ready
@@ -45,6 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     frameworkErrors,
   }) as unknown as FastifyInstance; // the pino-typed instance is a FastifyInstance with a narrower logger type
+  app.server.maxConnections = SERVER_LIMITS.maxConnections;
 
   const context: AppContext = {
     logger: deps.logger ?? pino({ level: 'silent' }),

@@ -13,6 +13,8 @@ export interface MetricsDeps {
   version: string;
   /** Clock for scrape-time gauges (staleness, ready, live). Default Date.now. */
   now?: () => number;
+  /** Grid slots a probe skipped because its previous run was still in flight (the scheduler's count). */
+  skippedRuns?: (probe: string) => number;
 }
 
 export interface VitalsMetrics {
@@ -230,6 +232,22 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     labelNames: probeLabels,
     registers,
   });
+
+  // Beyond CONTRACT §6: the scheduler runs each probe on a fixed grid and
+  // skips a slot rather than overlap runs; this says how often that happened.
+  const { skippedRuns } = deps;
+  if (skippedRuns !== undefined) {
+    new Counter({
+      name: 'vitals_probe_skipped_runs_total',
+      help: 'Scheduled runs skipped because the previous run was still in flight or the event loop was blocked past the slot',
+      labelNames: probeLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of state.list()) this.inc(labelsOf(p), skippedRuns(p.name));
+      },
+    });
+  }
 
   // Every series exists from the first scrape, so rate() and increase() work
   // from the start instead of missing the first increment.
