@@ -199,6 +199,7 @@ function createHttpProbe(opts: HttpOptions): Probe {
   });
 
   return {
+    prepare: undiciLibrary.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
       const { request } = await undiciLibrary.get();
       const { dispatcher } = await connection.get(signal);

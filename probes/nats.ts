@@ -225,6 +225,7 @@ function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
   }
 
   return {
+    prepare: natsLibrary.ready,
     async check(signal) {
       const nc = await client.get(signal);
       const rtt = await untilAborted(nc.rtt(), signal);

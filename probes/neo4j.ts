@@ -122,6 +122,7 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
   });
 
   return {
+    prepare: neo4jLibrary.ready,
     async check(signal) {
       const neo4j = await neo4jLibrary.get();
       const current = await client.get(signal);

@@ -276,6 +276,7 @@ function createRedisProbe(opts: RedisOptions, ctx: ProbeContext): Probe {
   });
 
   return {
+    prepare: ioredis.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
       if (signal.aborted) throw abortReason(signal);
       const session = await connection.get(signal);

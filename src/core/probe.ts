@@ -15,6 +15,12 @@ export interface Probe {
    * accepts one and free what the run was holding.
    */
   check(signal: AbortSignal): Promise<CheckReport>;
+  /**
+   * Optional one-off preparation (loading the client library) that the runner
+   * awaits before a run's clock starts: vitals' own start-up is not the
+   * dependency's latency and must not eat a short timeout on a busy machine.
+   */
+  prepare?(): Promise<void>;
   /** Release clients. Must settle within `deadlineMs` even when the peer hangs. */
   close(deadlineMs: number): Promise<void>;
 }

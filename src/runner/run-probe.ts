@@ -169,6 +169,28 @@ async function bounded(probe: Probe, settings: ProbeSettings, outer: AbortSignal
   }
 }
 
+/** Longest wait for a probe's prepare() (a client library loading); past it the run starts anyway. */
+const PREPARE_LIMIT_MS = 30_000;
+
+/** Waits for probe.prepare(), bounded and abortable; never rejects. */
+async function prepared(probe: Probe, signal: AbortSignal | undefined): Promise<void> {
+  if (probe.prepare === undefined || signal?.aborted === true) return;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, PREPARE_LIMIT_MS);
+    timer.unref();
+    onAbort = resolve;
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => probe.prepare?.()).catch(() => undefined), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * One run of one probe: timeout, timing, error → reason/message/hint,
  * thresholds → status. Never throws and never rejects.
@@ -180,6 +202,8 @@ export async function runProbe(
   options: RunOptions = {},
 ): Promise<ProbeResult> {
   const now = options.now ?? Date.now;
+  // Only probes that have something to prepare wait a tick: the rest start their check synchronously.
+  if (probe.prepare !== undefined) await prepared(probe, options.signal);
   const startedAt = now();
   const started = performance.now();
   // The service and `vitals check` pass config.secrets.all (gathered once at load, a
