@@ -56,6 +56,11 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   defaultIntervalMs: number;
   /** Groups when the config gives none. Default ['ready']. */
   defaultGroups?: Group[];
+  /**
+   * `critical` when the config gives none. Default true. tls sets false: a
+   * certificate close to expiry is an alert, not a reason to pull every replica.
+   */
+  defaultCritical?: boolean;
   options: O;
   measurements: Record<string, MeasurementSpec>;
   hints: HintTable;

@@ -39,9 +39,14 @@ function cleanLine(text: string, secrets: readonly string[]): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
-function classify(definition: ProbeDefinition, error: unknown, options: ProbeSettings['options']): ClassifiedError & { hint?: string } {
+function classify(definition: ProbeDefinition, error: unknown, options: ProbeSettings['options']): ClassifiedError {
   if (error instanceof ProbeError) {
-    return { reason: error.reason, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+    return {
+      reason: error.reason,
+      message: error.message,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      ...(error.details === undefined ? {} : { details: error.details }),
+    };
   }
   if (error instanceof RunnerStop) return { reason: 'timeout', message: error.message };
   let specific: ClassifiedError | undefined;
@@ -205,7 +210,7 @@ export async function runProbe(
       ...timing(),
       observations: [],
     };
-    const details = error instanceof ProbeError ? error.details : undefined;
+    const details = classified.details;
     if (details?.info !== undefined) failed.info = cleanInfo(details.info, secrets);
     if (details?.certExpiry !== undefined) failed.certExpiry = details.certExpiry;
     return failed;
