@@ -25,6 +25,7 @@ import {
   isHostMismatch,
   TLS_HINT,
 } from './shared/tls-failure.js';
+import { urlTarget } from './shared/hint-target.js';
 import { lazyLibrary } from './shared/lazy-library.js';
 import { managedClient } from './shared/managed-client.js';
 
@@ -306,10 +307,10 @@ export const httpProbe: ProbeDefinition<typeof options> = {
   hints: {
     reasons: {
       refused:
-        'nothing accepted the connection at the URL: check the service is running (container up, depends_on / start-up order) and the URL\'s host and port',
+        'nothing accepted the connection at {host}:{port}: check the service is running (container up, depends_on / start-up order) and the URL\'s host and port',
       timeout:
         'the upstream did not answer within the probe timeout: check whether it is hung or overloaded (its logs, its own /health), and that no firewall drops the traffic',
-      dns: 'the URL\'s host name did not resolve: check its spelling, the resolver configuration and search domains (`nslookup HOST`)',
+      dns: 'the URL\'s host name {host} did not resolve: check its spelling, the resolver configuration and search domains (`nslookup {host}`)',
       tls: TLS_HINT,
       auth: HINT_AUTH,
       unavailable: HINT_SERVER_ERROR,
@@ -344,6 +345,10 @@ export const httpProbe: ProbeDefinition<typeof options> = {
     };
   },
   // Every header value counts as a secret (Cookie, custom API-key headers…): they never appear in output.
+  hintTarget({ url }) {
+    const target = urlTarget(url, url.toLowerCase().startsWith('https:') ? 443 : 80);
+    return { ...target, servername: target.host };
+  },
   secretOptions: ['headers'],
   create(parsed) {
     return createHttpProbe(parsed);

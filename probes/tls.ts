@@ -158,10 +158,10 @@ export const tlsProbe: ProbeDefinition<typeof options> = {
     reasons: {
       tls: TLS_HINT,
       threshold: EXPIRY_HINT,
-      refused: 'nothing is listening on that host and port: check the TLS endpoint is up and the port (443 by default) is right',
+      refused: 'nothing is listening on {host}:{port}: check the TLS endpoint is up and the port (443 by default) is right',
       timeout:
-        'no TLS handshake within the timeout: check the port really speaks TLS, and that no firewall drops the traffic',
-      dns: 'the host name did not resolve: check its spelling and the resolver configuration (`nslookup HOST`)',
+        'no TLS handshake within the timeout: check {host}:{port} really speaks TLS (`openssl s_client -connect {host}:{port} -servername {servername}`), and that no firewall drops the traffic',
+      dns: 'the host name did not resolve: check its spelling and the resolver configuration (`nslookup {host}`)',
       config: 'check the host, port, servername and ca options',
     },
     measurements: {
@@ -169,6 +169,7 @@ export const tlsProbe: ProbeDefinition<typeof options> = {
       handshakeTime: 'TLS handshakes are slow: check the server\'s CPU, network latency and OCSP / chain size',
     },
   },
+  hintTarget: ({ host, port, servername }) => ({ host, port, servername: servername ?? host }),
   create(parsed) {
     return createTlsProbe(parsed);
   },

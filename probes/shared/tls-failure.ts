@@ -52,7 +52,7 @@ export function findTlsFailure(error: unknown): TlsFailure | undefined {
 
 /** Shared by the tls probe and https http probes (FAILURE-MODES NW2). */
 export const TLS_HINT =
-  'renew the certificate (e.g. `certbot renew`) and reload the server, serve the full chain (leaf + intermediates), make sure it covers the host name probed, or give the private CA with `ca`';
+  'see what {host}:{port} serves (`openssl s_client -connect {host}:{port} -servername {servername} -showcerts`), then renew the certificate (e.g. `certbot renew`) and reload the server, serve the full chain (leaf + intermediates), make sure it covers the host name probed, or give the private CA with `ca`';
 
 /** FAILURE-MODES NW3: still valid, but not for long. */
 export const EXPIRY_HINT =

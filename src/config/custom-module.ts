@@ -56,6 +56,7 @@ const definitionShape = z.object({
     })
     .default({ reasons: {} }),
   classifyError: fn.optional(),
+  hintTarget: fn.optional(),
   secretOptions: z.array(z.string()).optional(),
   create: fn,
 });
