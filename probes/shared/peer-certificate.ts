@@ -87,6 +87,7 @@ export function inspectingConnector(build: ConnectorBuilder, ca: Buffer | undefi
       if (facts !== undefined) options.onCertificate(facts, verdict);
       if (options.verify && verdict !== undefined) {
         socket.destroy();
+        // undici leaves servername empty for an IP address; Node then checks the host itself.
         const asked = connectOptions.servername || connectOptions.hostname;
         const rejected =
           facts === undefined ? Object.assign(new Error(describeTlsCode(verdict)), { code: verdict }) : new CertificateRejected(verdict, facts, asked);
