@@ -6,12 +6,20 @@
 set -euo pipefail
 
 packages=(postgresql redis-server nats-server prometheus chromium openssl iproute2 procps)
+# Noted before installing: only the services of these are ours to stop below.
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
 bash "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
 
 # The Debian packages start their own system services on install; the tests
-# start private servers on free ports instead, so stop those to free memory
-# and the default ports (a no-op without systemd).
+# start private servers on free ports instead, so stop the services of the
+# packages installed just now (to free memory and the default ports). A service
+# that was already there before this script ran is someone else's: left alone.
 for svc in postgresql redis-server nats-server prometheus; do
-  (service "$svc" stop >/dev/null 2>&1 || true)
+  for p in "${missing[@]}"; do
+    if [ "$p" = "$svc" ]; then (service "$svc" stop >/dev/null 2>&1 || true); fi
+  done
 done
 echo "install-test-deps: ok"
