@@ -344,11 +344,12 @@ export const httpProbe: ProbeDefinition<typeof options> = {
       },
     };
   },
-  // Every header value counts as a secret (Cookie, custom API-key headers…): they never appear in output.
   hintTarget({ url }) {
     const target = urlTarget(url, url.toLowerCase().startsWith('https:') ? 443 : 80);
+    // undici sends the URL's host as SNI: the openssl command in TLS_HINT does the same.
     return { ...target, servername: target.host };
   },
+  // Every header value counts as a secret (Cookie, custom API-key headers…): they never appear in output.
   secretOptions: ['headers'],
   create(parsed) {
     return createHttpProbe(parsed);
