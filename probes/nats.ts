@@ -5,6 +5,7 @@ import type { Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js'
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, CheckWarning, Observation, Reason } from '../src/core/types.js';
 import { untilAborted } from './shared/abortable.js';
+import { urlTarget } from './shared/hint-target.js';
 import { managedClient } from './shared/managed-client.js';
 import { lazyLibrary } from './shared/lazy-library.js';
 
@@ -37,9 +38,9 @@ const MAX_PINGS_OUT = 2;
 
 const HINTS = {
   refused:
-    'nothing accepted the connection: check the NATS address and port (default 4222) and that nats-server is running (`docker ps | grep nats`, `kubectl get pods | grep nats`)',
+    'nothing accepted the connection: check nats-server is running and listening on {host}:{port} (the address in url; 4222 by default) (`docker ps | grep nats`, `kubectl get pods | grep nats`)',
   timeout:
-    'NATS did not answer in time: check the server is not hung or overloaded (`nats-top`, the monitor /varz), and that no firewall drops packets to port 4222',
+    'NATS did not answer in time: check the server is not hung or overloaded (`nats-top`, the monitor /varz), and that no firewall drops packets to {host}:{port}',
   auth: "authorization violation: the probe's user/password or token does not match the server's `authorization` block (or the account's users)",
   unavailable: 'the NATS connection was closed by the server: check the server log for the reason (slow consumer, max connections, stale connection)',
   slowConsumers:
@@ -309,5 +310,7 @@ export const natsProbe: ProbeDefinition<typeof options> = {
     return classified === undefined ? undefined : { ...classified, message: `${classified.message} (${natsServers(opts.url).servers.join(',')})` };
   },
   secretOptions: ['password', 'token'],
+  // The first server of the list: the one the client tries first.
+  hintTarget: ({ url }) => urlTarget(`nats://${url.split(',')[0]?.trim().replace(/^[a-z]+:\/\//i, '') ?? ''}`, 4222),
   create: createNatsProbe,
 };

@@ -8,6 +8,7 @@ import type { CheckReport, Reason } from '../src/core/types.js';
 import { untilAborted, withDeadline } from './shared/abortable.js';
 import { field } from '../src/core/fields.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { urlTarget } from './shared/hint-target.js';
 import { managedClient } from './shared/managed-client.js';
 
 /**
@@ -40,9 +41,9 @@ const DISCARD_DEADLINE_MS = 2_000;
 
 const HINTS = {
   refused:
-    'nothing accepted the connection: check the Neo4j address and the Bolt port (default 7687), that the server is running and listening on it (server.bolt.listen_address), e.g. `kubectl get pods | grep neo4j`',
+    'nothing accepted the connection: check Neo4j is running and listening for Bolt on {host}:{port} (7687 by default) (server.bolt.listen_address), e.g. `kubectl get pods | grep neo4j`',
   timeout:
-    'Neo4j accepted the connection but did not answer in time: check the server is not hung, overloaded or still starting, and that the port really is Bolt (7687) and not something that accepts and waits',
+    'Neo4j accepted the connection but did not answer in time: check the server is not hung, overloaded or still starting, and that {host}:{port} really is Bolt (7687 by default) and not something that accepts and waits',
   auth: "authentication failed: check the probe's user and password; reset the password with `ALTER CURRENT USER SET PASSWORD FROM 'old' TO 'new'` (cypher-shell)",
   unavailable:
     'Neo4j is reachable but not serving: wait for it to finish starting (`kubectl wait --for=condition=ready pod -l app=neo4j`), check the database is online (`SHOW DATABASES`) and the server log; restart it if it stays down',
@@ -183,5 +184,6 @@ export const neo4jProbe: ProbeDefinition<typeof options> = {
   },
   classifyError: classifyNeo4jError,
   secretOptions: ['password'],
+  hintTarget: ({ url }) => urlTarget(url, 7687),
   create: createNeo4jProbe,
 };

@@ -109,7 +109,7 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
       type: definition.type,
       definition,
       ...(modulePathWritten === undefined ? {} : { module: modulePathWritten }),
-      critical: settingsIn.critical ?? true,
+      critical: settingsIn.critical ?? definition.defaultCritical ?? true,
       groups,
       intervalMs,
       timeoutMs,

@@ -33,4 +33,6 @@ export interface ClassifiedError {
   reason: Reason;
   message: string;
   hint?: string;
+  /** What the failed connection still revealed (a rejected certificate's facts and expiry), kept on the result. */
+  details?: Pick<CheckReport, 'info' | 'certExpiry'>;
 }

@@ -36,7 +36,12 @@ export interface MeasurementSpec {
   description: string;
 }
 
-/** Remediation hints by reason, plus per-measurement hints for `threshold`. */
+/**
+ * Remediation hints by reason, plus per-measurement hints for `threshold`.
+ * A hint may name this probe's target with `{key}` placeholders
+ * (`pg_isready -h {host} -p {port}`): the runner fills them from the type's
+ * hintTarget(options), so an operator can paste the command as it stands.
+ */
 export interface HintTable {
   reasons: Partial<Record<Reason, string>>;
   /** Hint for a threshold breach on this measurement; falls back to reasons.threshold. */
@@ -62,6 +67,11 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   defaultIntervalMs: number;
   /** Groups when the config gives none. Default ['ready']. */
   defaultGroups?: Group[];
+  /**
+   * `critical` when the config gives none. Default true. tls sets false: a
+   * certificate close to expiry is an alert, not a reason to pull every replica.
+   */
+  defaultCritical?: boolean;
   options: O;
   measurements: Record<string, MeasurementSpec>;
   hints: HintTable;
@@ -72,6 +82,13 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
    * Undefined → generic rules.
    */
   classifyError?(error: unknown, options: z.output<O>): ClassifiedError | undefined;
+  /**
+   * What this probe points at, for the `{key}` placeholders of its hints:
+   * `{ host: 'db.internal', port: 5432, database: 'app' }`. URLs must come
+   * redacted (every filled hint is scrubbed of secrets again). Undefined → no
+   * placeholders are filled.
+   */
+  hintTarget?(options: z.output<O>): Readonly<Record<string, string | number>>;
   /** Option keys whose values are secrets (redacted in config print and diagnostics). */
   secretOptions?: string[];
   create(options: z.output<O>, ctx: ProbeContext): Probe;
