@@ -45,7 +45,8 @@ function check(view: ProbeView, group: Group, excluded: boolean): CheckEvaluatio
  *
  * - Only probes in `group` take part; excluded ones are listed but ignored.
  * - A critical probe that fails makes the whole fail; a non-critical one makes it warn.
- * - `ready`: a probe that has not run yet holds readiness at fail/`starting`;
+ * - `ready`: a probe that has not run yet holds readiness at fail/`starting`,
+ *   except one a live reload added (ProbeView.joining), which is left out until it has run;
  *   maintenance and shutdown hold it at fail too (shutting down > maintenance > starting).
  * - `live`: a probe that has not run yet counts as pass, and maintenance and
  *   shutdown never touch liveness: a draining process must not be killed early.
@@ -65,6 +66,8 @@ export function evaluate(probes: readonly ProbeSnapshot[], options: EvaluateOpti
     checks.push(entry);
     validUntil = Math.min(validUntil, view.validUntil);
     if (excluded) continue;
+    // A probe a reload added holds nothing until its first run (CONTRACT §10: a reload never turns /ready 503).
+    if (view.joining && group === 'ready') continue;
 
     if (view.verdict === undefined && group === 'ready') starting = true;
     const share = contribution(entry.status, probe.critical);

@@ -8,6 +8,7 @@ import type { MaintenanceControl } from './deps.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import type { AppContext } from './deps.js';
+import type { ReloadOutcome } from '../reload/reloader.js';
 
 /** Longest maintenance one request may declare: past a week it is an outage, not maintenance. */
 export const MAX_MAINTENANCE_TTL_MS = 7 * 86_400_000;
@@ -165,8 +166,34 @@ function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppConte
   methodNotAllowed(app, '/admin/probes/:name/run', ['POST']);
 }
 
+/** The config reloads per client address: each one re-reads a file and may rebuild clients. */
+export const RELOAD_RATE_LIMIT = { max: 10, timeWindowMs: 60_000 };
+
+function reloadRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, reload: () => Promise<ReloadOutcome>, token: string): void {
+  app.post(
+    '/admin/reload',
+    {
+      schema: { querystring: querystringSchema(document, '/admin/reload', 'post') },
+      config: { rateLimit: { max: RELOAD_RATE_LIMIT.max, timeWindow: RELOAD_RATE_LIMIT.timeWindowMs } },
+      preValidation: requireToken(() => ctx.config.auth.token ?? token),
+    },
+    async (request, reply) => {
+      const result = await reload();
+      ctx.logger.info({ reload: result.outcome, client: request.ip }, 'config reload on request');
+      if (result.outcome === 'refused') throw new HttpError(503, 'VITALS_ERR_INTERNAL', result.message);
+      if (result.outcome === 'invalid') {
+        const count = result.issues.length === 1 ? '1 problem' : `${result.issues.length} problems`;
+        throw new HttpError(400, 'VITALS_ERR_CONFIG_INVALID', `${result.source}: ${count}; nothing changed, the previous config keeps running`, {}, result.issues);
+      }
+      const { outcome: _outcome, ...applied } = result;
+      return reply.code(200).header('cache-control', 'no-store').send({ reloaded: true, ...applied });
+    },
+  );
+  methodNotAllowed(app, '/admin/reload', ['POST']);
+}
+
 /**
- * The admin API (CONTRACT §2): maintenance on/off and on-demand runs. Only
+ * The admin API (CONTRACT §2): maintenance on/off, on-demand runs and config reload. Only
  * when auth.token is configured: without one these routes do not exist (404
  * like any unknown path), so an unprotected deployment cannot be drained by
  * anyone who can reach it.
@@ -177,5 +204,6 @@ export function adminRoutes(document: OpenApiDocument, ctx: AppContext) {
     if (token === undefined || token === '') return;
     if (ctx.maintenance !== undefined) maintenanceRoutes(app, document, ctx, ctx.maintenance, token);
     if (ctx.runProbe !== undefined) runRoute(app, document, ctx, ctx.runProbe, token);
+    if (ctx.reload !== undefined) reloadRoute(app, document, ctx, ctx.reload, token);
   };
 }
