@@ -1,5 +1,5 @@
 import { createLogger } from '../logger.js';
-import { watchConfig, type ConfigWatcher } from '../reload/watch.js';
+import { contentHash, watchConfig, type ConfigWatcher } from '../reload/watch.js';
 import { untilSignalled } from '../runtime.js';
 import { ListenError, startService } from '../server.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -22,6 +22,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
   if (options.watch === true && config.source === 'zero-config') {
     throw new CliError('--watch needs a config file (--config, $VITALS_CONFIG or ./vitals.yaml); zero-config has none to watch', EXIT.usage);
   }
+  // Taken before the service starts: an edit made during startup is then seen as a change.
+  const initialHash = options.watch === true ? await contentHash(config.source) : undefined;
   const logger = createLogger();
   let service;
   try {
@@ -38,7 +40,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   });
   let watcher: ConfigWatcher | undefined;
   if (options.watch === true) {
-    watcher = await watchConfig(config.source, () => running.reload('watch'), logger);
+    watcher = watchConfig(config.source, initialHash, () => running.reload('watch'), logger);
     logger.info({ source: config.source }, 'watching the config file for changes (checked every 5 s)');
   }
 

@@ -9,7 +9,7 @@ export interface ConfigWatcher {
   stop(): void;
 }
 
-async function contentHash(path: string): Promise<string | undefined> {
+export async function contentHash(path: string): Promise<string | undefined> {
   try {
     // realpath each time: a Kubernetes ConfigMap volume swaps `..data` to a
     // new directory, so the file behind the path changes without the path
@@ -23,18 +23,20 @@ async function contentHash(path: string): Promise<string | undefined> {
 }
 
 /**
- * Calls `onChange` when the content at `path` differs from what it was at
- * start or at the last change. Content, not mtime, decides. The timer is
- * unref'd (never keeps the process alive) and re-armed only after a check
- * and its reload finish, so checks never overlap.
+ * Calls `onChange` when the content at `path` differs from `initialHash`
+ * (contentHash taken right after the config was loaded, so an edit made
+ * while the service starts is not missed) or from the last change. Content,
+ * not mtime, decides. The timer is unref'd (never keeps the process alive)
+ * and re-armed only after a check and its reload finish, so checks never overlap.
  */
-export async function watchConfig(
+export function watchConfig(
   path: string,
+  initialHash: string | undefined,
   onChange: () => Promise<unknown>,
   logger: Logger,
   intervalMs: number = WATCH_INTERVAL_MS,
-): Promise<ConfigWatcher> {
-  let last = await contentHash(path);
+): ConfigWatcher {
+  let last = initialHash;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const arm = (): void => {
