@@ -218,16 +218,7 @@ export class Scheduler implements StateReader {
     entry.controller?.abort();
     await entry.inFlight?.catch(() => undefined);
     entry.scheduled = scheduled;
-    const { settings, definition } = scheduled;
-    entry.snapshot = Object.freeze({
-      ...entry.snapshot,
-      componentType: definition.componentType,
-      critical: settings.critical,
-      groups: Object.freeze([...settings.groups]),
-      intervalMs: settings.intervalMs,
-      timeoutMs: settings.timeoutMs,
-      failureThreshold: settings.failureThreshold,
-    });
+    entry.snapshot = Object.freeze({ ...entry.snapshot, ...configuredFields(scheduled) });
     this.listCache = undefined;
     if (this.started && !this.stopped) void this.execute(entry);
     return old;
@@ -382,8 +373,9 @@ export async function closeProbe(scheduled: ScheduledProbe, deadlineMs: number, 
   }
 }
 
-function initialSnapshot({ settings, definition }: ScheduledProbe): ProbeSnapshot {
-  return Object.freeze({
+/** The part of a snapshot that comes from configuration (the rest comes from runs). */
+function configuredFields({ settings, definition }: ScheduledProbe) {
+  return {
     name: settings.name,
     type: settings.type,
     componentType: definition.componentType,
@@ -392,6 +384,12 @@ function initialSnapshot({ settings, definition }: ScheduledProbe): ProbeSnapsho
     intervalMs: settings.intervalMs,
     timeoutMs: settings.timeoutMs,
     failureThreshold: settings.failureThreshold,
+  } satisfies Partial<ProbeSnapshot>;
+}
+
+function initialSnapshot(scheduled: ScheduledProbe): ProbeSnapshot {
+  return Object.freeze({
+    ...configuredFields(scheduled),
     state: 'unknown',
     consecutiveFailures: 0,
     consecutiveSuccesses: 0,

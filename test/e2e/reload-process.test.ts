@@ -2,12 +2,8 @@ import { mkdir, mkdtemp, readFile, readdir, readlink, rename, rm, symlink, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpUpstream } from '../support/http-upstream.js';
-import { startNatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/net.js';
-import { startPostgres } from '../support/postgres-server.js';
-import { startRedis } from '../support/redis-server.js';
-import { configYaml, datastoreProbes, startTcpListener, tcpProbe, type ReloadTargets } from '../support/reload-fixtures.js';
+import { configYaml, datastoreProbes, startReloadTargets, tcpProbe, type ReloadTargets } from '../support/reload-fixtures.js';
 import { spawnVitals, type VitalsProcess } from '../support/vitals-process.js';
 
 /**
@@ -20,14 +16,12 @@ import { spawnVitals, type VitalsProcess } from '../support/vitals-process.js';
 const TOKEN = 'reload-e2e-token-4d1f';
 
 let targets: ReloadTargets;
-let tcp: Awaited<ReturnType<typeof startTcpListener>>;
+let stopTargets: (() => Promise<void>) | undefined;
 let dir: string;
 const running: VitalsProcess[] = [];
 
 beforeAll(async () => {
-  const [postgres, redis, nats, upstream] = await Promise.all([startPostgres(), startRedis(), startNatsServer(), startHttpUpstream()]);
-  tcp = await startTcpListener();
-  targets = { postgres, redis, nats, upstream, tcpPort: tcp.port };
+  ({ targets, stop: stopTargets } = await startReloadTargets());
   dir = await mkdtemp(path.join(tmpdir(), 'vitals-reload-e2e-'));
 }, 60_000);
 
@@ -39,7 +33,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([targets?.postgres.stop(), targets?.redis.stop(), targets?.nats.stop(), targets?.upstream.close(), tcp?.close()]);
+  await stopTargets?.();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 

@@ -6,12 +6,8 @@ import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { startService, type Service } from '../../src/server.js';
-import { startHttpUpstream } from '../support/http-upstream.js';
-import { startNatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/net.js';
-import { startPostgres } from '../support/postgres-server.js';
-import { startRedis } from '../support/redis-server.js';
-import { configYaml, datastoreProbes, httpProbe, startTcpListener, tcpProbe, tenProbes, type ReloadTargets } from '../support/reload-fixtures.js';
+import { configYaml, datastoreProbes, httpProbe, startReloadTargets, tcpProbe, tenProbes, type ReloadTargets } from '../support/reload-fixtures.js';
 
 /**
  * Live reconfiguration (CONTRACT §10) in process, against real PostgreSQL,
@@ -23,14 +19,12 @@ const TOKEN = 'reload-test-token-8c2e';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 let targets: ReloadTargets;
-let tcp: Awaited<ReturnType<typeof startTcpListener>>;
+let stopTargets: (() => Promise<void>) | undefined;
 let dir: string;
 let service: Service | undefined;
 
 beforeAll(async () => {
-  const [postgres, redis, nats, upstream] = await Promise.all([startPostgres(), startRedis(), startNatsServer(), startHttpUpstream()]);
-  tcp = await startTcpListener();
-  targets = { postgres, redis, nats, upstream, tcpPort: tcp.port };
+  ({ targets, stop: stopTargets } = await startReloadTargets());
   dir = await mkdtemp(path.join(tmpdir(), 'vitals-reload-'));
 }, 60_000);
 
@@ -40,7 +34,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([targets?.postgres.stop(), targets?.redis.stop(), targets?.nats.stop(), targets?.upstream.close(), tcp?.close()]);
+  await stopTargets?.();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 

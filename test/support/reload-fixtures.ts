@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:net';
-import type { HttpUpstream } from './http-upstream.js';
-import type { NatsServer } from './nats-server.js';
-import type { PostgresServer } from './postgres-server.js';
-import type { RedisServer } from './redis-server.js';
+import { startHttpUpstream, type HttpUpstream } from './http-upstream.js';
+import { startNatsServer, type NatsServer } from './nats-server.js';
+import { startPostgres, type PostgresServer } from './postgres-server.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 /** Real servers a reload test points its probes at. */
 export interface ReloadTargets {
@@ -12,6 +12,17 @@ export interface ReloadTargets {
   upstream: HttpUpstream;
   /** A loopback listener that accepts and holds connections (the tcp probes' target). */
   tcpPort: number;
+}
+
+/** Starts every target in parallel; stop() stops them all (idempotent enough for afterAll). */
+export async function startReloadTargets(): Promise<{ targets: ReloadTargets; stop(): Promise<void> }> {
+  const [postgres, redis, nats, upstream, tcp] = await Promise.all([startPostgres(), startRedis(), startNatsServer(), startHttpUpstream(), startTcpListener()]);
+  return {
+    targets: { postgres, redis, nats, upstream, tcpPort: tcp.port },
+    stop: async () => {
+      await Promise.all([postgres.stop(), redis.stop(), nats.stop(), upstream.close(), tcp.close()]);
+    },
+  };
 }
 
 /** A loopback TCP listener that accepts anything; close() destroys what it accepted. */
