@@ -29,7 +29,11 @@ export interface Evaluation {
 
 export interface EvaluateOptions {
   group: Group;
-  /** Probe names left out of this one evaluation (still listed, marked excluded). */
+  /**
+   * Probe names left out of this one evaluation (still listed, marked
+   * excluded). In `ready`, probes a live reload added that have not run yet
+   * are left out the same way.
+   */
   exclude?: ReadonlySet<string>;
   lifecycle: LifecycleState;
   now: number;
@@ -61,13 +65,12 @@ export function evaluate(probes: readonly ProbeSnapshot[], options: EvaluateOpti
   for (const probe of probes) {
     if (!probe.groups.includes(group)) continue;
     const view = probeView(probe, lifecycle, now);
-    const excluded = exclude?.has(probe.name) ?? false;
+    // A probe a reload added is left out until its first run (CONTRACT §10: a reload never turns /ready 503).
+    const excluded = (exclude?.has(probe.name) ?? false) || (view.joining && group === 'ready');
     const entry = check(view, group, excluded);
     checks.push(entry);
     validUntil = Math.min(validUntil, view.validUntil);
     if (excluded) continue;
-    // A probe a reload added holds nothing until its first run (CONTRACT §10: a reload never turns /ready 503).
-    if (view.joining && group === 'ready') continue;
 
     if (view.verdict === undefined && group === 'ready') starting = true;
     const share = contribution(entry.status, probe.critical);

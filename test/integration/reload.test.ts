@@ -183,6 +183,7 @@ describe('POST /admin/reload with a valid config', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     const beforeFirstRun = await sampler.stop();
     expect(s.scheduler.get('stuck')!.lastRun).toBeUndefined();
+    expect((await s.app.inject({ method: 'GET', url: '/ready?verbose' })).body).toContain('[+]stuck excluded: ok');
     expect(beforeFirstRun.length).toBeGreaterThan(5);
     expect(beforeFirstRun.filter((c) => c !== 200)).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 800));

@@ -169,7 +169,7 @@ describe('evaluate: a probe a live reload added (addedAt)', () => {
     const ready = evaluate(probes, { group: 'ready', lifecycle: running, now: NOW });
     expect(ready.status).toBe('pass');
     expect(ready.output).toBeUndefined();
-    expect(ready.checks.find((c) => c.name === 'new')).toMatchObject({ starting: true, excluded: false });
+    expect(ready.checks.find((c) => c.name === 'new')).toMatchObject({ starting: true, excluded: true });
     expect(probeView(probes[1]!, running, NOW)).toMatchObject({ joining: true, neverRan: true, stale: false });
   });
 
