@@ -60,7 +60,7 @@ function runBody(name: string, result: ProbeResult, state: string | undefined, s
   );
 }
 
-function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, control: MaintenanceControl, token: string): void {
+function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, control: MaintenanceControl, token: () => string): void {
   const requestSchema = componentSchema(document, 'MaintenanceRequest');
   const rateLimit = { max: MAINTENANCE_RATE_LIMIT.max, timeWindow: MAINTENANCE_RATE_LIMIT.timeWindowMs };
   // Lifecycle drops an expired maintenance on read; this timer only puts its end in the log.
@@ -124,7 +124,7 @@ function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx:
   methodNotAllowed(app, '/admin/maintenance', ['POST', 'DELETE']);
 }
 
-function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, runProbe: (name: string) => Promise<ProbeResult>, token: string): void {
+function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, runProbe: (name: string) => Promise<ProbeResult>, token: () => string): void {
   const limit = ctx.adminRunRateLimit;
   app.post(
     '/admin/probes/:name/run',
@@ -169,13 +169,13 @@ function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppConte
 /** The config reloads per client address: each one re-reads a file and may rebuild clients. */
 export const RELOAD_RATE_LIMIT = { max: 10, timeWindowMs: 60_000 };
 
-function reloadRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, reload: () => Promise<ReloadOutcome>, token: string): void {
+function reloadRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, reload: () => Promise<ReloadOutcome>, token: () => string): void {
   app.post(
     '/admin/reload',
     {
       schema: { querystring: querystringSchema(document, '/admin/reload', 'post') },
       config: { rateLimit: { max: RELOAD_RATE_LIMIT.max, timeWindow: RELOAD_RATE_LIMIT.timeWindowMs } },
-      preValidation: requireToken(() => ctx.config.auth.token ?? token),
+      preValidation: requireToken(token),
     },
     async (request, reply) => {
       const result = await reload();
@@ -200,8 +200,12 @@ function reloadRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppCo
  */
 export function adminRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const token = ctx.config.auth.token;
-    if (token === undefined || token === '') return;
+    const atStart = ctx.config.auth.token;
+    if (atStart === undefined || atStart === '') return;
+    // Read per request: a live reload's new token applies to the next one. A
+    // reload never removes the token (reload/plan.ts), and should one be
+    // missing, the token these routes started with still guards them.
+    const token = (): string => ctx.config.auth.token || atStart;
     if (ctx.maintenance !== undefined) maintenanceRoutes(app, document, ctx, ctx.maintenance, token);
     if (ctx.runProbe !== undefined) runRoute(app, document, ctx, ctx.runProbe, token);
     if (ctx.reload !== undefined) reloadRoute(app, document, ctx, ctx.reload, token);

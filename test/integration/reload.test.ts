@@ -202,6 +202,10 @@ describe('POST /admin/reload with a valid config', () => {
     expect(fresh.statusCode).toBe(200);
     expect(fresh.body).not.toContain('second-token-91ab');
     expect(fresh.body).not.toContain(TOKEN);
+    // The admin API follows too.
+    expect((await s.app.inject({ method: 'POST', url: '/admin/reload', headers: auth })).statusCode).toBe(401);
+    expect((await s.app.inject({ method: 'DELETE', url: '/admin/maintenance', headers: { authorization: 'Bearer second-token-91ab' } })).statusCode).toBe(200);
+    expect((await s.app.inject({ method: 'POST', url: '/admin/reload', headers: { authorization: 'Bearer second-token-91ab' } })).statusCode).toBe(200);
   }, 20_000);
 
   it('a server.port change is logged as a warning and not applied', async () => {
