@@ -130,7 +130,9 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
       `${p.name}:status`,
       {
         ...base,
+        // The draft (§4.4) pairs every observedValue with an observedUnit; a state name's unit is "state".
         observedValue: p.state,
+        observedUnit: 'state',
         status,
         ...(p.lastRun === undefined ? {} : { time: new Date(p.lastRun).toISOString() }),
         ...(status !== 'pass' && why.message !== null ? { output: why.message } : {}),
@@ -143,8 +145,8 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
       `${p.name}:${o.measurement}`,
       {
         ...base,
-        observedValue: o.value,
-        ...(o.unit === undefined ? {} : { observedUnit: o.unit }),
+        // No unit (a custom probe's reading) → no value either: the draft pairs them (§4.4).
+        ...(o.unit === undefined ? {} : { observedValue: o.value, observedUnit: o.unit }),
         status: observationStatus,
         ...(time === undefined ? {} : { time }),
         ...(observationStatus !== 'pass' && o.output !== undefined ? { output: o.output } : {}),

@@ -12,7 +12,8 @@ export const DEFAULT_DIAGNOSTICS_RATE_LIMIT = { max: 5, timeWindowMs: 1_000 };
 /**
  * GET /diagnostics: everything known, for operators. Token required when one
  * is configured; rate limited per client address before the token is even
- * looked at (so it also slows token guessing). 200 whenever authorised.
+ * looked at (so it also slows token guessing). 200 for pass or warn, 503
+ * for fail; the full body either way.
  */
 export function diagnosticsRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
@@ -47,7 +48,8 @@ export function diagnosticsRoutes(document: OpenApiDocument, ctx: AppContext) {
           redactedConfig: ctx.redactedConfig(),
           secrets: ctx.secrets,
         });
-        return reply.code(200).type(HEALTH_JSON).header('cache-control', 'no-store').send(body);
+        // fail → 503 with the full body (CONTRACT §2, IETF draft §3.1); pass and warn → 200.
+        return reply.code(body.status === 'fail' ? 503 : 200).type(HEALTH_JSON).header('cache-control', 'no-store').send(body);
       },
     );
     methodNotAllowed(app, '/diagnostics', ['GET']);

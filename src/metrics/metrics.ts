@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { evaluate } from '../core/evaluate.js';
 import { maintenanceActive, probeView } from '../core/read-model.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import type { LifecycleState, ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
 import type { VitalsConfig } from '../core/settings.js';
 import { PROBE_STATES, REASONS, STATUSES, type ProbeType } from '../core/types.js';
@@ -55,7 +56,7 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
   const { state, config, lifecycle, version } = deps;
   const now = deps.now ?? Date.now;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const registers = [registry];
   const probeLabels = ['probe', 'type'] as const;
   const labelsOf = (p: { name: string; type: ProbeType }): ProbeLabels => ({ probe: p.name, type: p.type });

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import type { VitalsConfig } from '../../src/core/settings.js';
 import { buildApp } from '../../src/http/app.js';
+import { validateResponses } from '../support/openapi-responses.js';
 import type { AppDeps } from '../../src/http/deps.js';
 import { createMetrics, type VitalsMetrics } from '../../src/metrics/metrics.js';
 import { buildProbes } from '../../src/runner/build-probes.js';
@@ -97,6 +98,7 @@ async function rig(options: { token?: string | undefined; deps?: Partial<AppDeps
     ...options.deps,
   });
   await app.ready();
+  validateResponses(app);
   const r: Rig = { app, lifecycle, scheduler, metrics, clock, logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   rigs.push(r);
   return r;
