@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { startService, type Service } from '../../src/server.js';
 import { freePort } from '../support/net.js';
+import { validateResponses } from '../support/openapi-responses.js';
 import { configYaml, datastoreProbes, httpProbe, startReloadTargets, tcpProbe, tenProbes, type ReloadTargets } from '../support/reload-fixtures.js';
 
 /**
@@ -54,6 +55,8 @@ async function start(probes: string[], logger: Logger = pino({ level: 'silent' }
   await writeFile(file, configYaml(0, token, probes));
   const config = await loadConfig({ argvConfigPath: file, env: {} });
   service = await startService(config, logger);
+  // Every answer a test sees through inject must match openapi/openapi.yaml (POST /admin/reload's 200 and 400 included).
+  validateResponses(service.app);
   await service.scheduler.whenFirstRoundDone();
   return { service, file };
 }
@@ -270,6 +273,7 @@ describe('POST /admin/reload with an invalid config', () => {
     const file = path.join(dir, 'no-token.yaml');
     await writeFile(file, ['server: { host: 127.0.0.1, port: 0 }', 'shutdown: { drainDelay: 0s, timeout: 5s }', 'probes:', tcpProbe(targets, 'tcp-1'), ''].join('\n'));
     service = await startService(await loadConfig({ argvConfigPath: file, env: {} }), pino({ level: 'silent' }));
+    validateResponses(service.app);
     const response = await service.app.inject({ method: 'POST', url: '/admin/reload' });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ code: 'VITALS_ERR_NOT_FOUND' });
