@@ -36,7 +36,9 @@ export async function runServe(options: ServeOptions): Promise<number> {
   // Handling SIGHUP also replaces Node's default for it, which is to exit.
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'SIGHUP: reloading the config');
-    void running.reload('SIGHUP');
+    running.reload('SIGHUP').catch((error: unknown) => {
+      logger.error({ signal: 'SIGHUP', err: error instanceof Error ? error.message : String(error) }, 'config reload failed');
+    });
   });
   let watcher: ConfigWatcher | undefined;
   if (options.watch === true) {
