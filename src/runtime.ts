@@ -10,10 +10,17 @@ import { Scheduler } from './runner/scheduler.js';
  * what is theirs (HTTP; one round and a table).
  */
 
-/** Probes built from config, on a scheduler that scrubs the config's secrets. */
-export function wireProbes(config: VitalsConfig, logger: Logger): { probes: ConfiguredProbe[]; scheduler: Scheduler } {
+/**
+ * Probes built from config, on a scheduler that scrubs the config's secrets
+ * (or `secrets`: serve passes a list that live reloads append to).
+ */
+export function wireProbes(
+  config: VitalsConfig,
+  logger: Logger,
+  secrets: readonly string[] = config.secrets.all,
+): { probes: ConfiguredProbe[]; scheduler: Scheduler } {
   const probes = buildProbes(config, logger);
-  return { probes, scheduler: new Scheduler({ probes, logger, secrets: config.secrets.all }) };
+  return { probes, scheduler: new Scheduler({ probes, logger, secrets }) };
 }
 
 /**
@@ -53,7 +60,8 @@ export interface ExitCodes {
  */
 export function untilSignalled(
   logger: Logger,
-  shutdownTimeoutMs: number,
+  /** Read when the signal arrives: a live reload may have changed shutdown.timeout. */
+  shutdownTimeoutMs: number | (() => number),
   shutdown: (signal: NodeJS.Signals, budget: ShutdownBudget) => Promise<void>,
   exit: ExitCodes,
 ): Promise<number> {
@@ -65,9 +73,10 @@ export function untilSignalled(
         process.exit(exit.failure);
       }
       signalled = true;
-      const budget = new ShutdownBudget(shutdownTimeoutMs);
+      const timeoutMs = typeof shutdownTimeoutMs === 'function' ? shutdownTimeoutMs() : shutdownTimeoutMs;
+      const budget = new ShutdownBudget(timeoutMs);
       const deadline = setTimeout(() => {
-        logger.error({ timeoutMs: shutdownTimeoutMs }, 'shutdown did not finish within shutdown.timeout; exiting');
+        logger.error({ timeoutMs }, 'shutdown did not finish within shutdown.timeout; exiting');
         resolve(exit.failure);
       }, budget.remainingMs());
       shutdown(signal, budget).then(

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { redactedConfig } from './config/load.js';
+import { loadConfig, loadZeroConfig, redactedConfig } from './config/load.js';
 import type { VitalsConfig } from './core/settings.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './metrics/index.js';
 import { Lifecycle } from './runner/lifecycle.js';
 import type { Scheduler } from './runner/scheduler.js';
+import { Reloader, type ReloadOutcome, type ReloadTrigger } from './reload/reloader.js';
 import { ShutdownBudget, wireProbes } from './runtime.js';
 import { VERSION } from './version.js';
 
@@ -14,7 +15,10 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly scheduler: Scheduler;
   readonly lifecycle: Lifecycle;
-  readonly config: VitalsConfig;
+  /** The config in effect: the one started with until a live reload applies another. */
+  config(): VitalsConfig;
+  /** CONTRACT §10: re-read the config and apply it, or change nothing when it is invalid. */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome>;
   /** http://host:port as bound. */
   readonly url: string;
   /**
@@ -73,19 +77,48 @@ async function closeServer(app: FastifyInstance, graceMs: number): Promise<void>
   }
 }
 
+export interface StartOptions {
+  /**
+   * How a reload re-reads the config. Default: the file the config came from
+   * (config.source, however it was found at start), or zero-config from the
+   * environment again.
+   */
+  load?: () => Promise<VitalsConfig>;
+}
+
+function defaultLoad(config: VitalsConfig): () => Promise<VitalsConfig> {
+  if (config.source === 'zero-config') return () => Promise.resolve(loadZeroConfig(process.env));
+  return () => loadConfig({ argvConfigPath: config.source, env: process.env });
+}
+
 /** Listens at once, then starts the probes (readiness is 503 `starting` until their first round). */
-export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
+export async function startService(config: VitalsConfig, logger: Logger, options: StartOptions = {}): Promise<Service> {
   const lifecycle = new Lifecycle();
-  const { scheduler } = wireProbes(config, logger);
+  // One list, appended to by reloads: the scheduler and the HTTP app scrub with whatever it holds now.
+  const secrets = [...config.secrets.all];
+  const { scheduler } = wireProbes(config, logger, secrets);
+  const reloader = new Reloader({
+    initial: config,
+    scheduler,
+    logger,
+    load: options.load ?? defaultLoad(config),
+    secrets,
+    shuttingDown: () => lifecycle.state().shuttingDown,
+  });
   const metrics = createMetrics({
     state: scheduler,
     config,
     lifecycle: () => lifecycle.state(),
     version: VERSION,
     skippedRuns: (name) => scheduler.skippedRuns(name),
+    configReload: () => reloader.reloadStatus(),
   });
+  reloader.onApplied((applied) => metrics.syncProbes(applied.probes));
   const app = await buildApp({
     config,
+    currentConfig: () => reloader.current(),
+    secrets,
+    reload: () => reloader.reload('admin'),
     state: scheduler,
     lifecycle,
     metrics,
@@ -96,7 +129,7 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     },
     logger,
     version: VERSION,
-    redactedConfig: () => redactedConfig(config),
+    redactedConfig: () => redactedConfig(reloader.current()),
   });
 
   try {
@@ -119,11 +152,13 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
   );
 
   let shutdownPromise: Promise<void> | undefined;
-  const shutdown = (signal = 'shutdown', budget = new ShutdownBudget(config.shutdown.timeoutMs)): Promise<void> => {
+  // shutdown.* is read when shutdown starts: a live reload's new values apply.
+  const shutdown = (signal = 'shutdown', budget = new ShutdownBudget(reloader.current().shutdown.timeoutMs)): Promise<void> => {
     shutdownPromise ??= (async () => {
       lifecycle.beginShutdown();
-      logger.info({ signal, drainDelayMs: config.shutdown.drainDelayMs }, 'shutdown started: readiness now failing, still serving while load balancers drain');
-      await sleep(config.shutdown.drainDelayMs);
+      const { drainDelayMs } = reloader.current().shutdown;
+      logger.info({ signal, drainDelayMs }, 'shutdown started: readiness now failing, still serving while load balancers drain');
+      await sleep(drainDelayMs);
       await scheduler.stop();
       logger.info('probes stopped; closing the HTTP server');
       await closeServer(app, Math.min(1_000, Math.max(100, budget.remainingMs() / 3)));
@@ -135,5 +170,13 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     return shutdownPromise;
   };
 
-  return { app, scheduler, lifecycle, config, url, shutdown };
+  return {
+    app,
+    scheduler,
+    lifecycle,
+    config: () => reloader.current(),
+    reload: (trigger) => reloader.reload(trigger),
+    url,
+    shutdown,
+  };
 }

@@ -30,7 +30,8 @@ function buildProgram(exit: (code: number) => void): Command {
     .command('serve')
     .description('run the service (npm start)')
     .addOption(configOption())
-    .action(async (opts: { config?: string }) => exit(await runServe(opts)));
+    .option('--watch', 're-read the config when its file changes (content checked every 5 s; a ConfigMap symlink swap counts)')
+    .action(async (opts: { config?: string; watch?: boolean }) => exit(await runServe(opts)));
 
   program
     .command('check')

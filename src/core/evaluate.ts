@@ -29,7 +29,11 @@ export interface Evaluation {
 
 export interface EvaluateOptions {
   group: Group;
-  /** Probe names left out of this one evaluation (still listed, marked excluded). */
+  /**
+   * Probe names left out of this one evaluation (still listed, marked
+   * excluded). In `ready`, probes a live reload added that have not run yet
+   * are left out the same way.
+   */
   exclude?: ReadonlySet<string>;
   lifecycle: LifecycleState;
   now: number;
@@ -45,7 +49,8 @@ function check(view: ProbeView, group: Group, excluded: boolean): CheckEvaluatio
  *
  * - Only probes in `group` take part; excluded ones are listed but ignored.
  * - A critical probe that fails makes the whole fail; a non-critical one makes it warn.
- * - `ready`: a probe that has not run yet holds readiness at fail/`starting`;
+ * - `ready`: a probe that has not run yet holds readiness at fail/`starting`,
+ *   except one a live reload added (ProbeView.joining), which is left out until it has run;
  *   maintenance and shutdown hold it at fail too (shutting down > maintenance > starting).
  * - `live`: a probe that has not run yet counts as pass, and maintenance and
  *   shutdown never touch liveness: a draining process must not be killed early.
@@ -60,7 +65,8 @@ export function evaluate(probes: readonly ProbeSnapshot[], options: EvaluateOpti
   for (const probe of probes) {
     if (!probe.groups.includes(group)) continue;
     const view = probeView(probe, lifecycle, now);
-    const excluded = exclude?.has(probe.name) ?? false;
+    // A probe a reload added is left out until its first run (CONTRACT §10: a reload never turns /ready 503).
+    const excluded = (exclude?.has(probe.name) ?? false) || (view.joining && group === 'ready');
     const entry = check(view, group, excluded);
     checks.push(entry);
     validUntil = Math.min(validUntil, view.validUntil);

@@ -21,6 +21,11 @@ export interface ProbeView {
   readonly state: ProbeState;
   /** No run has finished yet. */
   readonly neverRan: boolean;
+  /**
+   * Added by a live reload and not run yet: readiness leaves it out until its
+   * first verdict instead of turning 503 `starting` (a reload never does).
+   */
+  readonly joining: boolean;
   /** No run finished for more than 3 × interval: treated as fail with reason timeout (CONTRACT §4). */
   readonly stale: boolean;
   /** The latest run's status; a stale probe counts as fail; undefined before the first run. */
@@ -94,8 +99,9 @@ function explanation(snapshot: ProbeSnapshot, stale: boolean, since: number, now
 
 /** One probe as readers see it at `now`. */
 export function probeView(snapshot: ProbeSnapshot, lifecycle: Pick<LifecycleState, 'startedAt'>, now: number): ProbeView {
-  const since = snapshot.lastRun ?? lifecycle.startedAt;
-  const stale = isStale(snapshot, now, lifecycle.startedAt);
+  const joinedAt = snapshot.addedAt ?? lifecycle.startedAt;
+  const since = snapshot.lastRun ?? joinedAt;
+  const stale = isStale(snapshot, now, joinedAt);
   const neverRan = snapshot.last === undefined;
   const lastStatus: Status | undefined = stale ? 'fail' : snapshot.last?.status;
   const verdict = stale ? 'fail' : stateStatus(snapshot.state);
@@ -109,6 +115,7 @@ export function probeView(snapshot: ProbeSnapshot, lifecycle: Pick<LifecycleStat
     critical: snapshot.critical,
     state: snapshot.state,
     neverRan,
+    joining: neverRan && snapshot.addedAt !== undefined && !stale,
     stale,
     lastStatus,
     up: lastStatus === 'pass' || lastStatus === 'warn',

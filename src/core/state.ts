@@ -27,6 +27,12 @@ export interface ProbeSnapshot {
   readonly lastRun?: number;
   /** Count of state changes since start (vitals_probe_transitions_total). */
   readonly transitions: number;
+  /**
+   * Epoch ms when a live reload (CONTRACT §10) added this probe; absent for
+   * probes there from the start. Until its first run such a probe does not
+   * hold readiness at `starting`, and its staleness counts from here.
+   */
+  readonly addedAt?: number;
 }
 
 /** Emitted by the scheduler after every finished run. */

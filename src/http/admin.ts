@@ -8,6 +8,7 @@ import type { MaintenanceControl } from './deps.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import type { AppContext } from './deps.js';
+import type { ReloadOutcome } from '../reload/reloader.js';
 
 /** Longest maintenance one request may declare: past a week it is an outage, not maintenance. */
 export const MAX_MAINTENANCE_TTL_MS = 7 * 86_400_000;
@@ -59,7 +60,7 @@ function runBody(name: string, result: ProbeResult, state: string | undefined, s
   );
 }
 
-function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, control: MaintenanceControl, token: string): void {
+function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, control: MaintenanceControl, token: () => string): void {
   const requestSchema = componentSchema(document, 'MaintenanceRequest');
   const rateLimit = { max: MAINTENANCE_RATE_LIMIT.max, timeWindow: MAINTENANCE_RATE_LIMIT.timeWindowMs };
   // Lifecycle drops an expired maintenance on read; this timer only puts its end in the log.
@@ -123,7 +124,7 @@ function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx:
   methodNotAllowed(app, '/admin/maintenance', ['POST', 'DELETE']);
 }
 
-function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, runProbe: (name: string) => Promise<ProbeResult>, token: string): void {
+function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, runProbe: (name: string) => Promise<ProbeResult>, token: () => string): void {
   const limit = ctx.adminRunRateLimit;
   app.post(
     '/admin/probes/:name/run',
@@ -165,17 +166,48 @@ function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppConte
   methodNotAllowed(app, '/admin/probes/:name/run', ['POST']);
 }
 
+/** The config reloads per client address: each one re-reads a file and may rebuild clients. */
+export const RELOAD_RATE_LIMIT = { max: 10, timeWindowMs: 60_000 };
+
+function reloadRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, reload: () => Promise<ReloadOutcome>, token: () => string): void {
+  app.post(
+    '/admin/reload',
+    {
+      schema: { querystring: querystringSchema(document, '/admin/reload', 'post') },
+      config: { rateLimit: { max: RELOAD_RATE_LIMIT.max, timeWindow: RELOAD_RATE_LIMIT.timeWindowMs } },
+      preValidation: requireToken(token),
+    },
+    async (request, reply) => {
+      const result = await reload();
+      ctx.logger.info({ reload: result.outcome, client: request.ip }, 'config reload on request');
+      if (result.outcome === 'refused') throw new HttpError(503, 'VITALS_ERR_INTERNAL', result.message);
+      if (result.outcome === 'invalid') {
+        const count = result.issues.length === 1 ? '1 problem' : `${result.issues.length} problems`;
+        throw new HttpError(400, 'VITALS_ERR_CONFIG_INVALID', `${result.source}: ${count}; nothing changed, the previous config keeps running`, {}, result.issues);
+      }
+      const { outcome: _outcome, ...applied } = result;
+      return reply.code(200).header('cache-control', 'no-store').send({ reloaded: true, ...applied });
+    },
+  );
+  methodNotAllowed(app, '/admin/reload', ['POST']);
+}
+
 /**
- * The admin API (CONTRACT §2): maintenance on/off and on-demand runs. Only
+ * The admin API (CONTRACT §2): maintenance on/off, on-demand runs and config reload. Only
  * when auth.token is configured: without one these routes do not exist (404
  * like any unknown path), so an unprotected deployment cannot be drained by
  * anyone who can reach it.
  */
 export function adminRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const token = ctx.config.auth.token;
-    if (token === undefined || token === '') return;
+    const atStart = ctx.config.auth.token;
+    if (atStart === undefined || atStart === '') return;
+    // Read per request: a live reload's new token applies to the next one. A
+    // reload never removes the token (reload/plan.ts), and should one be
+    // missing, the token these routes started with still guards them.
+    const token = (): string => ctx.config.auth.token || atStart;
     if (ctx.maintenance !== undefined) maintenanceRoutes(app, document, ctx, ctx.maintenance, token);
     if (ctx.runProbe !== undefined) runRoute(app, document, ctx, ctx.runProbe, token);
+    if (ctx.reload !== undefined) reloadRoute(app, document, ctx, ctx.reload, token);
   };
 }

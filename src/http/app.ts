@@ -71,13 +71,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }) as unknown as FastifyInstance; // the pino-typed instance is a FastifyInstance with a narrower logger type
   app.server.maxConnections = SERVER_LIMITS.maxConnections;
 
+  const currentConfig = deps.currentConfig ?? (() => deps.config);
   const context: AppContext = {
     logger: deps.logger ?? pino({ level: 'silent' }),
-    config: deps.config,
+    get config() {
+      return currentConfig();
+    },
     state: deps.state,
     lifecycle: lifecycleGetter(deps.lifecycle),
     now: deps.now ?? Date.now,
-    secrets: deps.config.secrets.all,
+    secrets: deps.secrets ?? deps.config.secrets.all,
     version: deps.version,
     metrics: deps.metrics,
     redactedConfig: deps.redactedConfig ?? (() => redactDeep(deps.config, deps.config.secrets.all)),
@@ -85,6 +88,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     adminRunRateLimit: deps.adminRunRateLimit ?? DEFAULT_ADMIN_RUN_RATE_LIMIT,
     ...(deps.maintenance === undefined ? {} : { maintenance: deps.maintenance }),
     ...(deps.runProbe === undefined ? {} : { runProbe: deps.runProbe }),
+    ...(deps.reload === undefined ? {} : { reload: deps.reload }),
   };
   registerErrorHandling(app, context.secrets, context.logger);
 

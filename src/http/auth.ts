@@ -55,10 +55,15 @@ export function isAuthorized(request: FastifyRequest, token: string | undefined)
  * token. No token configured → every request passes. It runs after the
  * rate limiter (onRequest), so guessing tokens is rate limited too.
  */
-export function requireToken(token: string | undefined, options: RequireTokenOptions = {}): preValidationAsyncHookHandler {
+export function requireToken(
+  token: string | undefined | (() => string | undefined),
+  options: RequireTokenOptions = {},
+): preValidationAsyncHookHandler {
   const challenges = [`Bearer ${REALM}`, ...(options.basicChallenge === true ? [`Basic ${REALM}, charset="UTF-8"`] : [])];
+  // A getter is read per request: a live reload's new auth.token applies to the next request.
+  const current = typeof token === 'function' ? token : () => token;
   return async (request: FastifyRequest, _reply: FastifyReply) => {
-    if (isAuthorized(request, token)) return;
+    if (isAuthorized(request, current())) return;
     const message =
       request.headers.authorization === undefined ? 'this endpoint needs the token: Authorization: Bearer <token>' : 'wrong token';
     // One header line per challenge: browsers only prompt when Basic has a line of its own.

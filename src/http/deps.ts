@@ -3,6 +3,7 @@ import type { VitalsConfig } from '../core/settings.js';
 import type { LifecycleState, StateReader } from '../core/state.js';
 import type { ProbeResult } from '../core/types.js';
 import type { VitalsMetrics } from '../metrics/metrics.js';
+import type { ReloadOutcome } from '../reload/reloader.js';
 
 /** The lifecycle flags, as a getter or as anything with `state()` (e.g. runner/Lifecycle). */
 export type LifecycleSource = (() => LifecycleState) | { state(): LifecycleState };
@@ -21,6 +22,15 @@ export interface AppDeps {
   metrics: VitalsMetrics;
   /** Runs one probe now (single-flight); for the admin routes. */
   runProbe?: (name: string) => Promise<ProbeResult>;
+  /**
+   * The config in effect, read per request, when it can change under a
+   * running app (live reload, CONTRACT §10). Default: always `config`.
+   */
+  currentConfig?: () => VitalsConfig;
+  /** The secret values to scrub; a live list that a reload appends to. Default: config.secrets.all. */
+  secrets?: readonly string[];
+  /** Re-reads and applies the config; for POST /admin/reload. */
+  reload?: () => Promise<ReloadOutcome>;
   /** Starts/ends planned maintenance (runner/Lifecycle); for the admin routes. */
   maintenance?: MaintenanceControl;
   /** POST /admin/probes/{name}/run limit per client address and probe. Default 10 per 60 000 ms. */
@@ -44,11 +54,12 @@ export interface AppDeps {
 export interface AppContext {
   /** The service logger (silent when none was given); Fastify's own logger is off. */
   readonly logger: Logger;
+  /** The config in effect: read it per request (a live reload swaps it), not once at registration. */
   readonly config: VitalsConfig;
   readonly state: StateReader;
   lifecycle(): LifecycleState;
   now(): number;
-  /** config.secrets.all: every known secret value, gathered once at config load. */
+  /** Every known secret value: config.secrets.all, plus what live reloads added. */
   readonly secrets: readonly string[];
   readonly version: string;
   readonly metrics: VitalsMetrics;
@@ -58,4 +69,5 @@ export interface AppContext {
   readonly adminRunRateLimit: { max: number; timeWindowMs: number };
   readonly maintenance?: MaintenanceControl;
   readonly runProbe?: (name: string) => Promise<ProbeResult>;
+  readonly reload?: () => Promise<ReloadOutcome>;
 }

@@ -24,7 +24,7 @@ export function diagnosticsRoutes(document: OpenApiDocument, ctx: AppContext) {
       {
         schema: { querystring: querystringSchema(document, '/diagnostics', 'get') },
         config: { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
-        preValidation: requireToken(ctx.config.auth.token),
+        preValidation: requireToken(() => ctx.config.auth.token),
         // HEAD would compute the whole body to throw it away; GET only.
         exposeHeadRoute: false,
       },

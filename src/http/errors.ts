@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'VITALS_ERR_PAYLOAD_TOO_LARGE'
   | 'VITALS_ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'VITALS_ERR_RATE_LIMITED'
+  | 'VITALS_ERR_CONFIG_INVALID'
   | 'VITALS_ERR_INTERNAL';
 
 export interface ErrorBody {
@@ -20,6 +21,8 @@ export interface ErrorBody {
   code: ErrorCode;
   error: string;
   message: string;
+  /** VITALS_ERR_CONFIG_INVALID (POST /admin/reload): every problem of the rejected config. */
+  issues?: ReadonlyArray<{ path: string; message: string }>;
 }
 
 /** An error a handler throws to answer with a given status and code. */
@@ -29,23 +32,24 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string | string[]> = {},
+    readonly issues?: ReadonlyArray<{ path: string; message: string }>,
   ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
-export function errorBody(statusCode: number, code: ErrorCode, message: string): ErrorBody {
-  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+export function errorBody(statusCode: number, code: ErrorCode, message: string, issues?: ErrorBody['issues']): ErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(issues === undefined ? {} : { issues }) };
 }
 
-export function sendError(reply: FastifyReply, statusCode: number, code: ErrorCode, message: string): FastifyReply {
+export function sendError(reply: FastifyReply, statusCode: number, code: ErrorCode, message: string, issues?: ErrorBody['issues']): FastifyReply {
   return reply
     .code(statusCode)
     .type('application/json; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-content-type-options', 'nosniff')
-    .send(errorBody(statusCode, code, message));
+    .send(errorBody(statusCode, code, message, issues));
 }
 
 /** A request-supplied value, made safe and short for an error message. */
@@ -102,7 +106,7 @@ export function registerErrorHandling(app: FastifyInstance, secrets: readonly st
   app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-      return sendError(reply, error.statusCode, error.code, error.message);
+      return sendError(reply, error.statusCode, error.code, error.message, error.issues);
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation !== undefined) {

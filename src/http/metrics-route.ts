@@ -7,12 +7,15 @@ import type { AppContext } from './deps.js';
 /** GET /metrics: the Prometheus exposition; the token only when auth.protectMetrics. */
 export function metricsRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const { token, protectMetrics } = ctx.config.auth;
+    // Read per request: a live reload may change auth.protectMetrics or the token.
+    const guard = requireToken(() => ctx.config.auth.token);
     app.get(
       '/metrics',
       {
         schema: { querystring: querystringSchema(document, '/metrics', 'get') },
-        ...(protectMetrics ? { preValidation: requireToken(token) } : {}),
+        preValidation: async (request, reply) => {
+          if (ctx.config.auth.protectMetrics) await guard.call(app, request, reply);
+        },
         exposeHeadRoute: false,
       },
       async (_request, reply) => {

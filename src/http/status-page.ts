@@ -39,7 +39,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
       {
         schema: { querystring: querystringSchema(document, '/status', 'get') },
         config: { rateLimit: { max: STATUS_RATE_LIMIT.max, timeWindow: STATUS_RATE_LIMIT.timeWindowMs } },
-        preValidation: requireToken(ctx.config.auth.token, { basicChallenge: true }),
+        preValidation: requireToken(() => ctx.config.auth.token, { basicChallenge: true }),
       },
       async (_request, reply) => {
         const now = ctx.now();

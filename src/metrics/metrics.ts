@@ -15,6 +15,15 @@ export interface MetricsDeps {
   now?: () => number;
   /** Grid slots a probe skipped because its previous run was still in flight (the scheduler's count). */
   skippedRuns?: (probe: string) => number;
+  /** The latest config reload (CONTRACT §10). Default: the config loaded at start, successfully, now. */
+  configReload?: () => ConfigReloadStatus;
+}
+
+/** What the two vitals_config_last_reload_* gauges show. */
+export interface ConfigReloadStatus {
+  successful: boolean;
+  /** Epoch ms of the latest successful load (the start counts as one). */
+  lastSuccessAt: number;
 }
 
 export interface VitalsMetrics {
@@ -23,6 +32,11 @@ export interface VitalsMetrics {
   /** The Content-Type of `render()`: Prometheus text exposition 0.0.4. */
   readonly contentType: string;
   render(): Promise<string>;
+  /**
+   * After a live reload: series of probes that are gone are removed (every
+   * label set), new probes get their zeroed counters.
+   */
+  syncProbes(probes: ReadonlyArray<{ name: string; type: ProbeType }>): void;
   /** Stop listening to runs. The registry stays readable. */
   close(): void;
 }
@@ -199,6 +213,18 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
   serviceGauge('vitals_live', '1 if /health answers 200', () => groupPasses('live'));
   serviceGauge('vitals_maintenance', '1 while planned maintenance holds readiness down', () => maintenanceActive(lifecycle().maintenance, now()));
 
+  const startedAt = now();
+  const reloadStatus = deps.configReload ?? (() => ({ successful: true, lastSuccessAt: startedAt }));
+  serviceGauge('vitals_config_last_reload_successful', '1 if the latest config (re)load succeeded; 0 while an invalid new config is ignored', () => reloadStatus().successful);
+  new Gauge({
+    name: 'vitals_config_last_reload_success_timestamp_seconds',
+    help: 'When the config in effect was loaded (start or the latest successful reload)',
+    registers,
+    collect() {
+      this.set(reloadStatus().lastSuccessAt / 1000);
+    },
+  });
+
   const buildInfo = new Gauge({
     name: 'vitals_build_info',
     help: 'Always 1; labels carry the vitals and Node.js versions',
@@ -255,13 +281,38 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
   const known = new Map<string, { name: string; type: ProbeType; transitions: number }>();
   for (const p of config.probes) known.set(p.name, { name: p.name, type: p.type, transitions: 0 });
   for (const p of state.list()) known.set(p.name, p);
-  for (const p of known.values()) {
+  const introduce = (p: { name: string; type: ProbeType; transitions: number }): void => {
     const labels = labelsOf(p);
     duration.zero(labels);
     transitions.inc(labels, p.transitions);
     for (const result of STATUSES) runs.inc({ ...labels, result }, 0);
     for (const reason of REASONS) failures.inc({ ...labels, reason }, 0);
-  }
+  };
+  for (const p of known.values()) introduce(p);
+
+  const forget = (p: { name: string; type: ProbeType }): void => {
+    const labels = labelsOf(p);
+    duration.remove(labels);
+    transitions.remove(labels);
+    for (const result of STATUSES) runs.remove({ ...labels, result });
+    for (const reason of REASONS) failures.remove({ ...labels, reason });
+    certExpiry.delete(p.name);
+  };
+  const syncProbes = (probes: ReadonlyArray<{ name: string; type: ProbeType }>): void => {
+    const wanted = new Map(probes.map((p) => [p.name, p]));
+    for (const [name, p] of known) {
+      const next = wanted.get(name);
+      if (next !== undefined && next.type === p.type) continue;
+      forget(p);
+      known.delete(name);
+    }
+    for (const p of probes) {
+      if (known.has(p.name)) continue;
+      const entry = { name: p.name, type: p.type, transitions: 0 };
+      known.set(p.name, entry);
+      introduce(entry);
+    }
+  };
 
   const onRun = (event: RunEvent): void => {
     const { snapshot, result, previousState } = event;
@@ -278,6 +329,7 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
+    syncProbes,
     close: unsubscribe,
   };
 }

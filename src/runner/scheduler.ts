@@ -30,8 +30,11 @@ export interface SchedulerOptions {
 }
 
 interface Entry {
-  readonly scheduled: ScheduledProbe;
+  /** Swapped whole by replace() (live reload); everything else reads it at run time. */
+  scheduled: ScheduledProbe;
   snapshot: ProbeSnapshot;
+  /** Set by remove(): the run in flight must not re-arm a timer for a probe that is gone. */
+  removed?: boolean;
   readonly history: ResultHistory;
   timer?: NodeJS.Timeout;
   /** Monotonic ms of the next grid slot the timer waits for. */
@@ -83,27 +86,8 @@ export class Scheduler implements StateReader {
     this.random = options.random ?? Math.random;
     this.secrets = options.secrets ?? [];
     for (const scheduled of options.probes) {
-      const { settings, definition } = scheduled;
-      if (this.entries.has(settings.name)) throw new Error(`duplicate probe name ${settings.name}`);
-      this.entries.set(settings.name, {
-        scheduled,
-        history: new ResultHistory(),
-        skipped: 0,
-        snapshot: Object.freeze({
-          name: settings.name,
-          type: settings.type,
-          componentType: definition.componentType,
-          critical: settings.critical,
-          groups: Object.freeze([...settings.groups]),
-          intervalMs: settings.intervalMs,
-          timeoutMs: settings.timeoutMs,
-          failureThreshold: settings.failureThreshold,
-          state: 'unknown',
-          consecutiveFailures: 0,
-          consecutiveSuccesses: 0,
-          transitions: 0,
-        }),
-      });
+      if (this.entries.has(scheduled.settings.name)) throw new Error(`duplicate probe name ${scheduled.settings.name}`);
+      this.entries.set(scheduled.settings.name, { scheduled, history: new ResultHistory(), skipped: 0, snapshot: initialSnapshot(scheduled) });
     }
   }
 
@@ -180,25 +164,7 @@ export class Scheduler implements StateReader {
   /** stop(), then close every probe's client in parallel, each bounded by deadlineMs. */
   async close(deadlineMs: number): Promise<void> {
     await this.stop();
-    await Promise.allSettled(
-      [...this.entries.values()].map(async ({ scheduled }) => {
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, deadlineMs + 100);
-          timer.unref();
-        });
-        try {
-          await Promise.race([scheduled.probe.close(deadlineMs), deadline]);
-        } catch (error) {
-          this.logger.warn(
-            { probe: scheduled.settings.name, type: scheduled.settings.type, err: describe(error) },
-            'probe close failed',
-          );
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
-    );
+    await Promise.allSettled([...this.entries.values()].map(({ scheduled }) => closeProbe(scheduled, deadlineMs, this.logger)));
   }
 
   /**
@@ -241,7 +207,95 @@ export class Scheduler implements StateReader {
   isStale(name: string, now = this.now()): boolean {
     const snapshot = this.get(name);
     if (snapshot === undefined || !this.started) return false;
-    return isStale(snapshot, now, this.startedAtMs);
+    return isStale(snapshot, now, snapshot.addedAt ?? this.startedAtMs);
+  }
+
+  // ── live reconfiguration (CONTRACT §10) ────────────────────────────────
+  // Kept apart from the timing above on purpose: add / replace / remove /
+  // reorder only touch entries and go through execute() and arm(), so a
+  // rewrite of how runs are timed can carry them over unchanged.
+
+  /**
+   * Adds a probe a reload brought in. Its snapshot carries `addedAt`, so it
+   * holds no readiness until its first run (core/read-model `joining`); on a
+   * started scheduler that run starts at once.
+   */
+  add(scheduled: ScheduledProbe): void {
+    const { name } = scheduled.settings;
+    if (this.entries.has(name)) throw new Error(`duplicate probe name ${name}`);
+    const entry: Entry = {
+      scheduled,
+      history: new ResultHistory(),
+      skipped: 0,
+      snapshot: Object.freeze({ ...initialSnapshot(scheduled), addedAt: this.now() }),
+    };
+    this.entries.set(name, entry);
+    this.listCache = undefined;
+    this.startOnNewGrid(entry);
+  }
+
+  /**
+   * New settings and client for an existing probe. State, last result,
+   * counters and history stay (its last state holds until the first run with
+   * the new settings, which starts at once). A run of the old client in
+   * flight is aborted and not recorded. Resolves with the old probe: the
+   * caller closes it.
+   */
+  async replace(scheduled: ScheduledProbe): Promise<ScheduledProbe> {
+    const entry = this.entries.get(scheduled.settings.name);
+    if (entry === undefined) throw new RangeError(`no probe named ${scheduled.settings.name}`);
+    const old = entry.scheduled;
+    entry.controller?.abort();
+    await entry.inFlight?.catch(() => undefined);
+    entry.scheduled = scheduled;
+    entry.snapshot = Object.freeze({ ...entry.snapshot, ...configuredFields(scheduled) });
+    this.listCache = undefined;
+    // The interval may have changed: a fresh grid from now, as at start.
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    this.startOnNewGrid(entry);
+    return old;
+  }
+
+  /** A run now, then a grid with a fresh phase (what start() does for every probe). */
+  private startOnNewGrid(entry: Entry): void {
+    if (!this.started || this.stopped) return;
+    const interval = entry.scheduled.settings.intervalMs;
+    void this.execute(entry);
+    this.arm(entry, this.monotonic() + interval + Math.floor(this.random() * interval));
+  }
+
+  /**
+   * Takes a probe out: no timer, its run in flight aborted and settled, gone
+   * from list(). Resolves with the probe (undefined for an unknown name): the
+   * caller closes it.
+   */
+  async remove(name: string): Promise<ScheduledProbe | undefined> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return undefined;
+    entry.removed = true;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    this.entries.delete(name);
+    this.listCache = undefined;
+    entry.controller?.abort();
+    await entry.inFlight?.catch(() => undefined);
+    clearTimeout(entry.timer);
+    this.notifyRoundWaiters();
+    return entry.scheduled;
+  }
+
+  /** Lists probes in this order (the new config's); names not given keep their place after them. */
+  reorder(names: readonly string[]): void {
+    const ordered = new Map<string, Entry>();
+    for (const name of names) {
+      const entry = this.entries.get(name);
+      if (entry !== undefined) ordered.set(name, entry);
+    }
+    for (const [name, entry] of this.entries) if (!ordered.has(name)) ordered.set(name, entry);
+    this.entries.clear();
+    for (const [name, entry] of ordered) this.entries.set(name, entry);
+    this.listCache = undefined;
   }
 
   // ── internals ──────────────────────────────────────────────────────────
@@ -268,7 +322,7 @@ export class Scheduler implements StateReader {
 
   /** Waits for the grid slot at `slot` (monotonic ms). */
   private arm(entry: Entry, slot: number): void {
-    if (!this.started || this.stopped) return;
+    if (!this.started || this.stopped || entry.removed === true) return;
     clearTimeout(entry.timer);
     entry.nextSlot = slot;
     entry.timer = setTimeout(() => this.onSlot(entry, slot), Math.max(0, Math.ceil(slot - this.monotonic())));
@@ -282,7 +336,7 @@ export class Scheduler implements StateReader {
    */
   private onSlot(entry: Entry, slot: number): void {
     entry.timer = undefined;
-    if (this.stopped) return;
+    if (this.stopped || entry.removed === true) return;
     const interval = entry.scheduled.settings.intervalMs;
     const late = Math.max(0, this.monotonic() - slot);
     const passed = Math.floor(late / interval);
@@ -356,6 +410,50 @@ export class Scheduler implements StateReader {
   private notifyRoundWaiters(): void {
     for (const waiter of [...this.roundWaiters]) waiter();
   }
+}
+
+/**
+ * Closes one probe's client, bounded by deadlineMs (plus a little): a client
+ * that ignores its deadline is left behind rather than holding up shutdown
+ * or a reload. Never throws; a failure is logged.
+ */
+export async function closeProbe(scheduled: ScheduledProbe, deadlineMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, deadlineMs + 100);
+    timer.unref();
+  });
+  try {
+    await Promise.race([scheduled.probe.close(deadlineMs), deadline]);
+  } catch (error) {
+    logger.warn({ probe: scheduled.settings.name, type: scheduled.settings.type, err: describe(error) }, 'probe close failed');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The part of a snapshot that comes from configuration (the rest comes from runs). */
+function configuredFields({ settings, definition }: ScheduledProbe) {
+  return {
+    name: settings.name,
+    type: settings.type,
+    componentType: definition.componentType,
+    critical: settings.critical,
+    groups: Object.freeze([...settings.groups]),
+    intervalMs: settings.intervalMs,
+    timeoutMs: settings.timeoutMs,
+    failureThreshold: settings.failureThreshold,
+  } satisfies Partial<ProbeSnapshot>;
+}
+
+function initialSnapshot(scheduled: ScheduledProbe): ProbeSnapshot {
+  return Object.freeze({
+    ...configuredFields(scheduled),
+    state: 'unknown',
+    consecutiveFailures: 0,
+    consecutiveSuccesses: 0,
+    transitions: 0,
+  });
 }
 
 /** Listener and close errors are ours, not the dependency's: log the message, never a stack. */

@@ -3,7 +3,7 @@ import { evaluate } from '../../src/core/evaluate.js';
 import { probeView } from '../../src/core/read-model.js';
 import type { LifecycleState, ProbeSnapshot } from '../../src/core/state.js';
 import type { Group, ProbeState, Status } from '../../src/core/types.js';
-import { snapshot } from '../support/fake-state.js';
+import { result, snapshot } from '../support/fake-state.js';
 
 const NOW = 1_700_000_000_000;
 const STARTED = NOW - 5_000; // well inside 3 × the default 10 s interval
@@ -160,5 +160,31 @@ describe('evaluate: readiness held by the service itself', () => {
     const probes = [probe('loop', 'healthy', { groups: ['live'] }), probe('db', 'unhealthy')];
     expect(evaluate(probes, { group: 'live', lifecycle: running, now: NOW }).status).toBe('pass');
     expect(evaluate(probes, { group: 'ready', lifecycle: running, now: NOW }).status).toBe('fail');
+  });
+});
+
+describe('evaluate: a probe a live reload added (addedAt)', () => {
+  it('holds no readiness before its first run: no `starting`, listed as not run yet', () => {
+    const probes = [probe('db', 'healthy'), probe('new', 'unknown', { addedAt: NOW - 500 })];
+    const ready = evaluate(probes, { group: 'ready', lifecycle: running, now: NOW });
+    expect(ready.status).toBe('pass');
+    expect(ready.output).toBeUndefined();
+    expect(ready.checks.find((c) => c.name === 'new')).toMatchObject({ starting: true, excluded: true });
+    expect(probeView(probes[1]!, running, NOW)).toMatchObject({ joining: true, neverRan: true, stale: false });
+  });
+
+  it('counts like any probe once it has run', () => {
+    const failed = probe('new', 'unhealthy', { addedAt: NOW - 2_000, last: result('fail', NOW - 1_000) });
+    expect(probeView(failed, running, NOW).joining).toBe(false);
+    expect(evaluate([probe('db', 'healthy'), failed], { group: 'ready', lifecycle: running, now: NOW }).status).toBe('fail');
+  });
+
+  it('goes stale 3 intervals after it was added, not after the service started', () => {
+    const longAgo: LifecycleState = { shuttingDown: false, startedAt: NOW - 3_600_000 };
+    const fresh = probe('new', 'unknown', { intervalMs: 10_000, addedAt: NOW - 1_000 });
+    expect(probeView(fresh, longAgo, NOW)).toMatchObject({ stale: false, joining: true });
+    const stuck = probe('new', 'unknown', { intervalMs: 10_000, addedAt: NOW - 30_001 });
+    expect(probeView(stuck, longAgo, NOW)).toMatchObject({ stale: true, joining: false, verdict: 'fail' });
+    expect(evaluate([stuck], { group: 'ready', lifecycle: longAgo, now: NOW }).status).toBe('fail');
   });
 });

@@ -573,3 +573,73 @@ describe('Scheduler: timers', () => {
     expect(performance.now() - started).toBeLessThan(15_000);
   });
 });
+
+describe('Scheduler: live reconfiguration (add / replace / remove / reorder)', () => {
+  it('add() runs a new probe at once and marks it addedAt', async () => {
+    const { scheduler } = make([entry(new ScriptedProbe(pass), settings('a'))]);
+    scheduler.start();
+    await scheduler.whenFirstRoundDone();
+    const added = new ScriptedProbe(pass);
+    scheduler.add(entry(added, settings('b')));
+    expect(scheduler.get('b')?.addedAt).toBeTypeOf('number');
+    expect(scheduler.list().map((p) => p.name)).toEqual(['a', 'b']);
+    expect(() => scheduler.add(entry(new ScriptedProbe(pass), settings('b')))).toThrow(/duplicate probe name b/);
+    await sleep(20);
+    expect(added.calls).toBe(1);
+    expect(scheduler.get('b')?.state).toBe('healthy');
+  });
+
+  /** Waits (bounded) until the probe's next run has started: grid slots fall anywhere in [interval, 2 × interval). */
+  async function runInFlight(probe: ScriptedProbe): Promise<void> {
+    for (let waited = 0; probe.active === 0 && waited < 1_000; waited += 5) await sleep(5);
+  }
+
+  it('replace() keeps state, last result and history, aborts the old run without recording it, and runs the new client at once', async () => {
+    const old = new ScriptedProbe((call, signal) => (call === 1 ? pass() : slow(5_000, signal)));
+    const { scheduler } = make([entry(old, settings('a', { intervalMs: 50 }))]);
+    scheduler.start();
+    await scheduler.whenFirstRoundDone();
+    const before = scheduler.get('a')!;
+    await runInFlight(old); // the second, slow run (its grid slot is 50–100 ms after the first)
+    expect(old.active).toBe(1);
+    const fresh = new ScriptedProbe((_call, signal) => slow(100, signal));
+    const returned = await scheduler.replace(entry(fresh, settings('a', { intervalMs: 60_000, critical: false })));
+    expect(returned.probe).toBe(old);
+    expect(old.aborted).toBe(1);
+    const after = scheduler.get('a')!;
+    expect(after.last).toBe(before.last);
+    expect(after.state).toBe('healthy');
+    expect(after.critical).toBe(false);
+    expect(after.intervalMs).toBe(60_000);
+    expect(scheduler.history('a')).toHaveLength(1);
+    expect(fresh.calls).toBe(1);
+    await sleep(150);
+    expect(scheduler.history('a')).toHaveLength(2);
+    expect(old.closed).toBe(0); // closing is the caller's job
+    await expect(scheduler.replace(entry(fresh, settings('nope')))).rejects.toThrow(RangeError);
+  });
+
+  it('remove() aborts the run in flight, never re-arms it, and forgets the probe', async () => {
+    const probe = new ScriptedProbe((call, signal) => (call === 1 ? pass() : slow(5_000, signal)));
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 50 })), entry(new ScriptedProbe(pass), settings('b'))]);
+    scheduler.start();
+    await scheduler.whenFirstRoundDone();
+    await runInFlight(probe);
+    const removed = await scheduler.remove('a');
+    expect(removed?.probe).toBe(probe);
+    expect(probe.aborted).toBe(1);
+    expect(scheduler.get('a')).toBeUndefined();
+    expect(scheduler.list().map((p) => p.name)).toEqual(['b']);
+    expect(scheduler.history('a')).toEqual([]);
+    await sleep(150);
+    expect(probe.calls).toBe(2);
+    expect(await scheduler.remove('a')).toBeUndefined();
+    await expect(scheduler.runNow('a')).rejects.toThrow(RangeError);
+  });
+
+  it('reorder() lists probes in the given order', () => {
+    const { scheduler } = make(['a', 'b', 'c'].map((name) => entry(new ScriptedProbe(pass), settings(name))));
+    scheduler.reorder(['c', 'a']);
+    expect(scheduler.list().map((p) => p.name)).toEqual(['c', 'a', 'b']);
+  });
+});
