@@ -15,7 +15,7 @@ export const METRICS_MAX_AGE_MS = 1_000;
 export function metricsRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const { token, protectMetrics } = ctx.config.auth;
-    const bodies = new BodyCache<string>(METRICS_MAX_AGE_MS, ctx.now);
+    const bodies = new BodyCache<Buffer>(METRICS_MAX_AGE_MS, ctx.now);
     let runs = 0;
     const unsubscribe = ctx.state.onRun(() => {
       runs += 1;
@@ -31,7 +31,7 @@ export function metricsRoutes(document: OpenApiDocument, ctx: AppContext) {
       async (_request, reply) => {
         const lifecycle = ctx.lifecycle();
         const version = JSON.stringify([runs, lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
-        const text = await bodies.get('', version, () => ctx.metrics.render());
+        const text = await bodies.get('', version, async () => Buffer.from(await ctx.metrics.render()));
         return reply.code(200).type(ctx.metrics.contentType).header('cache-control', 'no-store').send(text);
       },
     );
