@@ -1,4 +1,4 @@
-import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
+import type { ProbeSettings, RateLimits, VitalsConfig } from '../core/settings.js';
 import { formatDuration } from '../core/duration.js';
 import { gatherSecrets } from './secrets.js';
 import { issueAt, type ConfigIssue } from './errors.js';
@@ -85,7 +85,11 @@ export function buildConfig(
     issues,
     config: {
       service,
-      server: { host: server.host, port },
+      server: {
+        host: server.host,
+        port,
+        ...(server.rateLimits === undefined ? {} : { rateLimits: rateLimitsFrom(server.rateLimits) }),
+      },
       auth: { ...(token === undefined ? {} : { token }), protectMetrics: auth.protectMetrics },
       defaults: {
         intervalMs,
@@ -114,4 +118,14 @@ function portFromEnv(env: NodeJS.ProcessEnv, issues: ConfigIssue[]): number | un
     return port;
   }
   return undefined;
+}
+
+/** The written `{ max, window }` limits as the HTTP layer takes them. */
+function rateLimitsFrom(written: NonNullable<ParsedFile['server']['rateLimits']>): RateLimits {
+  const out: RateLimits = {};
+  for (const key of ['diagnostics', 'status', 'adminRun'] as const) {
+    const limit = written[key];
+    if (limit !== undefined) out[key] = { max: limit.max, timeWindowMs: limit.window };
+  }
+  return out;
 }

@@ -14,7 +14,11 @@ export function redactedConfig(config: VitalsConfig): Record<string, unknown> {
   return {
     source: config.source,
     service: { id: text(config.service.id), description: text(config.service.description) },
-    server: { host: text(config.server.host), port: config.server.port },
+    server: {
+      host: text(config.server.host),
+      port: config.server.port,
+      ...(config.server.rateLimits === undefined ? {} : { rateLimits: config.server.rateLimits }),
+    },
     auth: { ...(config.auth.token === undefined ? {} : { token: REDACTED }), protectMetrics: config.auth.protectMetrics },
     defaults: {
       interval: formatDuration(config.defaults.intervalMs),

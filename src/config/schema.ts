@@ -50,9 +50,23 @@ export const serviceSchema = z.strictObject({
 
 export const portSchema = z.number().int().min(0).max(65535);
 
+/** `{ max: 5, window: 1s }`: requests per client address per window. */
+const rateLimitSchema = z.strictObject({
+  max: z.number().int().min(1).max(100_000),
+  window: durationSchema(),
+});
+
+/** Omitted keys keep the built-in limits (README: Configuration → server.rateLimits). */
+export const rateLimitsSchema = z.strictObject({
+  diagnostics: rateLimitSchema.optional(),
+  status: rateLimitSchema.optional(),
+  adminRun: rateLimitSchema.optional(),
+});
+
 export const serverSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: portSchema.default(8080),
+  rateLimits: rateLimitsSchema.optional(),
 });
 
 export const authSchema = z.strictObject({

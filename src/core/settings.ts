@@ -45,10 +45,23 @@ export interface ConfigSecrets {
   readonly declared: readonly string[];
 }
 
+/** Requests allowed per client address within a window. */
+export interface RateLimit {
+  max: number;
+  timeWindowMs: number;
+}
+
+/** server.rateLimits: per-route limits for the operator endpoints (defaults in http/). */
+export interface RateLimits {
+  diagnostics?: RateLimit;
+  status?: RateLimit;
+  adminRun?: RateLimit;
+}
+
 /** The whole effective configuration. */
 export interface VitalsConfig {
   service: { id: string; description: string };
-  server: { host: string; port: number };
+  server: { host: string; port: number; rateLimits?: RateLimits };
   auth: { token?: string; protectMetrics: boolean };
   defaults: { intervalMs: number; timeoutMs: number; failureThreshold: number; successThreshold: number };
   shutdown: { drainDelayMs: number; timeoutMs: number };

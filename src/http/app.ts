@@ -10,7 +10,7 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
 import { DEFAULT_ADMIN_RUN_RATE_LIMIT, adminRoutes } from './admin.js';
-import { statusPageRoutes } from './status-page.js';
+import { STATUS_RATE_LIMIT, statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
 export type { AppDeps, AppContext, LifecycleSource } from './deps.js';
@@ -72,6 +72,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.server.maxConnections = SERVER_LIMITS.maxConnections;
 
   const currentConfig = deps.currentConfig ?? (() => deps.config);
+  const limits = deps.config.server.rateLimits;
   const context: AppContext = {
     logger: deps.logger ?? pino({ level: 'silent' }),
     get config() {
@@ -84,8 +85,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     version: deps.version,
     metrics: deps.metrics,
     redactedConfig: deps.redactedConfig ?? (() => redactDeep(deps.config, deps.config.secrets.all)),
-    diagnosticsRateLimit: deps.diagnosticsRateLimit ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT,
-    adminRunRateLimit: deps.adminRunRateLimit ?? DEFAULT_ADMIN_RUN_RATE_LIMIT,
+    diagnosticsRateLimit: deps.diagnosticsRateLimit ?? limits?.diagnostics ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT,
+    adminRunRateLimit: deps.adminRunRateLimit ?? limits?.adminRun ?? DEFAULT_ADMIN_RUN_RATE_LIMIT,
+    statusRateLimit: deps.statusRateLimit ?? limits?.status ?? STATUS_RATE_LIMIT,
     ...(deps.maintenance === undefined ? {} : { maintenance: deps.maintenance }),
     ...(deps.runProbe === undefined ? {} : { runProbe: deps.runProbe }),
     ...(deps.reload === undefined ? {} : { reload: deps.reload }),

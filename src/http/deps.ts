@@ -40,8 +40,10 @@ export interface AppDeps {
   version: string;
   /** The effective config with secrets masked, for /diagnostics. Default: redactDeep(config). */
   redactedConfig?: () => unknown;
-  /** /diagnostics rate limit per client address. Default 5 per 1000 ms. */
+  /** /diagnostics rate limit per client address. Default config.server.rateLimits.diagnostics, else 5 per 1000 ms. */
   diagnosticsRateLimit?: { max: number; timeWindowMs: number };
+  /** /status rate limit per client address. Default config.server.rateLimits.status, else 5 per 1000 ms. */
+  statusRateLimit?: { max: number; timeWindowMs: number };
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
@@ -67,6 +69,7 @@ export interface AppContext {
   redactedConfig(): unknown;
   readonly diagnosticsRateLimit: { max: number; timeWindowMs: number };
   readonly adminRunRateLimit: { max: number; timeWindowMs: number };
+  readonly statusRateLimit: { max: number; timeWindowMs: number };
   readonly maintenance?: MaintenanceControl;
   readonly runProbe?: (name: string) => Promise<ProbeResult>;
   readonly reload?: () => Promise<ReloadOutcome>;

@@ -1,7 +1,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { evaluate } from '../core/evaluate.js';
 import { maintenanceActive, probeView } from '../core/read-model.js';
-import { redactDeep } from '../core/redact.js';
+import { redactText } from '../core/redact.js';
 import type { VitalsConfig } from '../core/settings.js';
 import type { LifecycleState, ProbeSnapshot } from '../core/state.js';
 import { worstStatus } from '../core/status.js';
@@ -88,18 +88,42 @@ export const HISTORY_LIMIT = 50;
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
+/**
+ * Free text a probe produced (messages, hints, outputs, info strings) is
+ * redacted when the run is recorded (runner/run-probe); it is scrubbed once
+ * more here, field by field, because a StateReader is an interface and the
+ * cost is small: per probe per run, not per request (diagnostics-render
+ * caches each probe's part until its next run). The whole body is not walked.
+ */
+type Clean = (text: string) => string;
+
+function cleanInfo(info: NonNullable<ProbeResult['info']>, clean: Clean): ProbeDetails['info'] {
+  const out: NonNullable<ProbeDetails['info']> = {};
+  for (const [key, value] of Object.entries(info)) out[key] = typeof value === 'string' ? clean(value) : value;
+  return out;
+}
+
+function cleanValue(value: Observation['value'], clean: Clean): Observation['value'] {
+  if (typeof value === 'string') return clean(value);
+  if (Array.isArray(value)) return value.map(clean);
+  return value;
+}
+
+/** One probe's entry in `vitals.probes` and its `checks` entries. */
+export function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
   const { now, lifecycle } = input;
+  const clean: Clean = (text) => redactText(text, input.secrets);
+  const maybe = (text: string | null): string | null => (text === null ? null : clean(text));
   const view = probeView(p, lifecycle, now);
   // The latest run's status (stale → fail, warn before the first run); `state` says what hysteresis made of it.
   const status = view.shownStatus;
-  const why = { reason: view.reason, message: view.message, hint: view.hint };
+  const why = { reason: view.reason, message: maybe(view.message), hint: maybe(view.hint) };
   const history = input.history(p.name).slice(-HISTORY_LIMIT).map((r) => ({
     time: new Date(r.finishedAt).toISOString(),
     status: r.status,
     durationMs: r.durationMs,
     ...(r.reason === undefined ? {} : { reason: r.reason }),
-    ...(r.message === undefined ? {} : { message: r.message }),
+    ...(r.message === undefined ? {} : { message: clean(r.message) }),
   }));
   const probe: ProbeDetails = {
     type: p.type,
@@ -119,7 +143,7 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
     lastSuccess: iso(p.lastSuccess),
     lastChange: iso(p.lastChange),
     durationMs: p.last?.durationMs ?? null,
-    info: p.last?.info ?? null,
+    info: p.last?.info === undefined ? null : cleanInfo(p.last.info, clean),
     history,
   };
 
@@ -146,17 +170,17 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
       {
         ...base,
         // No unit (a custom probe's reading) → no value either: the draft pairs them (§4.4).
-        ...(o.unit === undefined ? {} : { observedValue: o.value, observedUnit: o.unit }),
+        ...(o.unit === undefined ? {} : { observedValue: cleanValue(o.value, clean), observedUnit: o.unit }),
         status: observationStatus,
         ...(time === undefined ? {} : { time }),
-        ...(observationStatus !== 'pass' && o.output !== undefined ? { output: o.output } : {}),
+        ...(observationStatus !== 'pass' && o.output !== undefined ? { output: clean(o.output) } : {}),
       },
     ]);
   }
   return { probe, checks };
 }
 
-function systemFacts(input: DiagnosticsInput): Record<string, unknown> {
+export function systemFacts(input: DiagnosticsInput): Record<string, unknown> {
   const memory = process.memoryUsage();
   // Disk comes from the latest filesystem readings any probe made: no I/O per
   // request. A result is a filesystem reading when its info names the `path`
@@ -189,49 +213,60 @@ function systemFacts(input: DiagnosticsInput): Record<string, unknown> {
   };
 }
 
-/**
- * The /diagnostics body: the IETF draft health-check format plus a `vitals`
- * object with everything known. Scrubbed as a whole on the way out: known
- * secret values, URL passwords and secret-named keys, whichever probe or
- * config field they came from.
- */
-export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBody {
+type Envelope = Omit<DiagnosticsBody, 'checks' | 'vitals'>;
+type VitalsRest = Omit<DiagnosticsBody['vitals'], 'probes'>;
+
+/** Everything but the per-probe parts: the head fields before `checks`, the `vitals` fields after `probes`. */
+export function diagnosticsFrame(input: DiagnosticsInput): { head: Envelope; rest: VitalsRest } {
   const { probes, lifecycle, now, config } = input;
   const ready = evaluate(probes, { group: 'ready', lifecycle, now });
   const live = evaluate(probes, { group: 'live', lifecycle, now });
   const status = worstStatus([ready.status, live.status]);
-
-  const checks: Record<string, CheckEntry[]> = {};
-  const detailed: Record<string, ProbeDetails> = {};
-  for (const p of probes) {
-    if (input.only !== undefined && !input.only.has(p.name)) continue;
-    const { probe, checks: entries } = details(p, input);
-    detailed[p.name] = probe;
-    for (const [key, entry] of entries) (checks[key] ??= []).push(entry);
-  }
-
   const maintenance = maintenanceActive(lifecycle.maintenance, now) ? lifecycle.maintenance : undefined;
-  const body: DiagnosticsBody = {
-    status,
-    ...(ready.output === undefined ? {} : { output: ready.output }),
-    version: input.version.split('.')[0] ?? input.version,
-    releaseId: input.version,
-    serviceId: config.service.id,
-    description: config.service.description,
-    checks,
-    vitals: {
-      probes: detailed,
+  const clean: Clean = (text) => redactText(text, input.secrets);
+  return {
+    head: {
+      status,
+      ...(ready.output === undefined ? {} : { output: ready.output }),
+      version: input.version.split('.')[0] ?? input.version,
+      releaseId: input.version,
+      serviceId: config.service.id,
+      description: config.service.description,
+    },
+    rest: {
       ready: healthBody(ready.status, ready.output),
       live: healthBody(live.status, live.output),
       maintenance:
         maintenance === undefined
           ? null
-          : { reason: maintenance.reason, since: new Date(maintenance.since).toISOString(), until: new Date(maintenance.until).toISOString() },
+          : {
+              reason: clean(maintenance.reason),
+              since: new Date(maintenance.since).toISOString(),
+              until: new Date(maintenance.until).toISOString(),
+            },
       shuttingDown: lifecycle.shuttingDown,
       system: systemFacts(input),
+      // Already masked by whoever supplied it (config/print redactedConfig).
       config: input.redactedConfig,
     },
   };
-  return redactDeep(body, input.secrets);
 }
 
+/**
+ * The /diagnostics body as an object: the IETF draft health-check format plus
+ * a `vitals` object with everything known. Free text is scrubbed field by
+ * field (see `details`); the config comes masked. The route serves the same
+ * shape as text through diagnostics-render, which caches per probe.
+ */
+export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBody {
+  const checks: Record<string, CheckEntry[]> = {};
+  const detailed: Record<string, ProbeDetails> = {};
+  for (const p of input.probes) {
+    if (input.only !== undefined && !input.only.has(p.name)) continue;
+    const { probe, checks: entries } = details(p, input);
+    detailed[p.name] = probe;
+    for (const [key, entry] of entries) (checks[key] ??= []).push(entry);
+  }
+  const { head, rest } = diagnosticsFrame(input);
+  return { ...head, checks, vitals: { probes: detailed, ...rest } };
+}

@@ -4,6 +4,7 @@ import { evaluate } from '../core/evaluate.js';
 import { maintenanceActive, probeView } from '../core/read-model.js';
 import { redactText } from '../core/redact.js';
 import { requireToken } from './auth.js';
+import { BodyCache } from './body-cache.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { renderStatusPage, type ProbeRow, type StatusPageModel } from './status-page-template.js';
@@ -13,6 +14,8 @@ import type { AppContext } from './deps.js';
 export const STATUS_REFRESH_SECONDS = 10;
 /** Per client address; a page refreshing every 10 s, or a person reloading, stays far below it. */
 export const STATUS_RATE_LIMIT = { max: 5, timeWindowMs: 1_000 };
+/** The page is rendered at most once per this age; each response still gets its own CSP nonce. */
+export const STATUS_MAX_AGE_MS = 1_000;
 
 function contentSecurityPolicy(nonce: string): string {
   return [
@@ -33,17 +36,35 @@ function contentSecurityPolicy(nonce: string): string {
  */
 export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
+    // The cached page carries this per-process random stand-in; each response swaps in a fresh nonce.
+    const noncePlaceholder = randomBytes(16).toString('base64');
+    const pages = new BodyCache<string>(STATUS_MAX_AGE_MS, ctx.now);
+    const limit = ctx.statusRateLimit;
 
     app.get(
       '/status',
       {
         schema: { querystring: querystringSchema(document, '/status', 'get') },
-        config: { rateLimit: { max: STATUS_RATE_LIMIT.max, timeWindow: STATUS_RATE_LIMIT.timeWindowMs } },
+        config: { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
         preValidation: requireToken(() => ctx.config.auth.token, { basicChallenge: true }),
       },
       async (_request, reply) => {
-        const now = ctx.now();
         const lifecycle = ctx.lifecycle();
+        const version = JSON.stringify([lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
+        const page = await pages.get('', version, async () => render(lifecycle));
+        const nonce = randomBytes(16).toString('base64');
+        return reply
+          .code(200)
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .header('content-security-policy', contentSecurityPolicy(nonce))
+          .header('referrer-policy', 'no-referrer')
+          .send(page.replace(noncePlaceholder, nonce));
+      },
+    );
+
+    function render(lifecycle: ReturnType<AppContext['lifecycle']>): string {
+        const now = ctx.now();
         const snapshots = ctx.state.list();
         const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
@@ -72,7 +93,6 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
           };
         });
 
-        const nonce = randomBytes(16).toString('base64');
         const model: StatusPageModel = {
           serviceId: ctx.config.service.id,
           description: ctx.config.service.description,
@@ -86,17 +106,10 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
           shuttingDown: lifecycle.shuttingDown,
           probes,
           refreshSeconds: STATUS_REFRESH_SECONDS,
-          nonce,
+          nonce: noncePlaceholder,
         };
-        return reply
-          .code(200)
-          .type('text/html; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('content-security-policy', contentSecurityPolicy(nonce))
-          .header('referrer-policy', 'no-referrer')
-          .send(renderStatusPage(model));
-      },
-    );
+        return renderStatusPage(model);
+    }
     methodNotAllowed(app, '/status', ['GET', 'HEAD']);
   };
 }

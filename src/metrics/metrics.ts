@@ -33,6 +33,12 @@ export interface VitalsMetrics {
   readonly contentType: string;
   render(): Promise<string>;
   /**
+   * Changes whenever something render() shows changes other than a probe run
+   * (a reload attempt, a probe set synced): /metrics reuses a rendered body only
+   * while this and the run count stay the same.
+   */
+  changeToken(): string;
+  /**
    * After a live reload: series of probes that are gone are removed (every
    * label set), new probes get their zeroed counters.
    */
@@ -41,8 +47,13 @@ export interface VitalsMetrics {
   close(): void;
 }
 
-/** Probe run times: 5 ms to 10 s (timeouts are a few seconds at most). */
-export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * Probe run times, eight buckets (each is one series per probe): 5 ms a local
+ * or loopback check, 25 ms a datastore on the LAN, 100–500 ms a remote HTTP
+ * API, 1 s and 2.5 s either side of the default 2 s timeout, 10 s the longest
+ * timeouts people set.
+ */
+export const DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
 type ProbeLabels = { probe: string; type: ProbeType };
 
@@ -324,12 +335,17 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     rememberCert(snapshot, result.certExpiry);
   };
   const unsubscribe = state.onRun(onRun);
+  let syncs = 0;
 
   return {
     registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
-    syncProbes,
+    changeToken: () => `${syncs}:${JSON.stringify(reloadStatus())}`,
+    syncProbes: (probes) => {
+      syncs += 1;
+      syncProbes(probes);
+    },
     close: unsubscribe,
   };
 }

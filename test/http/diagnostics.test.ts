@@ -349,6 +349,21 @@ describe('GET /diagnostics: rate limit', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(50);
   });
 
+  it('takes server.rateLimits from the config: diagnostics and status each their own', async () => {
+    const { app } = await harness(probes(), {
+      config: {
+        auth: { token: TOKEN, protectMetrics: false },
+        server: { host: '127.0.0.1', port: 0, rateLimits: { diagnostics: { max: 2, timeWindowMs: 60_000 }, status: { max: 1, timeWindowMs: 60_000 } } },
+      },
+    });
+    const diagnostics = [];
+    for (let i = 0; i < 3; i++) diagnostics.push((await app.inject({ url: '/diagnostics', headers: bearer })).statusCode);
+    expect(diagnostics).toEqual([200, 200, 429]);
+    const status = [];
+    for (let i = 0; i < 2; i++) status.push((await app.inject({ url: '/status', headers: bearer })).statusCode);
+    expect(status).toEqual([200, 429]);
+  });
+
   it('lets requests through again after the window', async () => {
     const { app } = await withToken({ deps: { diagnosticsRateLimit: { max: 1, timeWindowMs: 200 } } });
     expect((await app.inject({ url: '/diagnostics', headers: bearer })).statusCode).toBe(200);

@@ -150,8 +150,12 @@ describe('GET /status', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(response.body).toContain(`<style nonce="${nonce}">`);
     expect(response.body).not.toMatch(/ style="/);
+    // The second page is the cached render (same second) but still carries its own nonce.
     const second = await h.app.inject(page());
     expect(second.headers['content-security-policy']).not.toBe(csp);
+    const secondNonce = /style-src 'nonce-([^']+)'/.exec(String(second.headers['content-security-policy']))?.[1];
+    expect(second.body).toContain(`<style nonce="${secondNonce}">`);
+    expect(second.body).not.toContain(nonce);
   });
 
   describe('auth when a token is configured', () => {

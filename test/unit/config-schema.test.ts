@@ -78,6 +78,11 @@ describe('defaults when the file says little', () => {
     ]);
   });
 
+  it('server.rateLimits: each written limit as max per window in ms; unwritten ones stay absent', () => {
+    const config = load('server: { rateLimits: { diagnostics: { max: 2, window: 1s }, adminRun: { max: 3, window: 1m } } }\nprobes: []\n');
+    expect(config.server.rateLimits).toEqual({ diagnostics: { max: 2, timeWindowMs: 1_000 }, adminRun: { max: 3, timeWindowMs: 60_000 } });
+  });
+
   it('removes duplicate groups', () => {
     expect(load(oneProbe('groups: [live, live, ready]')).probes[0]?.groups).toEqual(['live', 'ready']);
   });
@@ -93,6 +98,9 @@ describe('each rule, with its exact path and message', () => {
     { text: 'server: { port: -1 }\nprobes: []\n', path: 'server.port', message: 'must be at least 0' },
     { text: 'server: { port: 80.5 }\nprobes: []\n', path: 'server.port', message: 'expected a whole number, got a number' },
     { text: 'server: { host: "" }\nprobes: []\n', path: 'server.host', message: 'must not be empty' },
+    { text: 'server: { rateLimits: { diagnostics: { max: 0, window: 1s } } }\nprobes: []\n', path: 'server.rateLimits.diagnostics.max', message: 'must be at least 1' },
+    { text: 'server: { rateLimits: { status: { max: 5, window: 5 } } }\nprobes: []\n', path: 'server.rateLimits.status.window', message: 'invalid duration 5 (use 500ms, 2s, 1m, 1h, 7d; a number needs a unit)' },
+    { text: 'server: { rateLimits: { metrics: { max: 5, window: 1s } } }\nprobes: []\n', path: 'server.rateLimits.metrics', message: 'unknown key (expected one of: diagnostics, status, adminRun)' },
     { text: 'service: { id: "" }\nprobes: []\n', path: 'service.id', message: 'must not be empty' },
     { text: 'service: []\nprobes: []\n', path: 'service', message: 'expected a mapping (key: value), got a list' },
     { text: 'auth: { protectMetrics: yes }\nprobes: []\n', path: 'auth.protectMetrics', message: 'expected true or false, got a string' },
