@@ -84,6 +84,7 @@ export class Scheduler implements StateReader {
           intervalMs: settings.intervalMs,
           timeoutMs: settings.timeoutMs,
           failureThreshold: settings.failureThreshold,
+          dependsOn: Object.freeze([...settings.dependsOn]),
           state: 'unknown',
           consecutiveFailures: 0,
           consecutiveSuccesses: 0,

@@ -214,12 +214,12 @@ describe('GET /diagnostics: body', () => {
         probes: [
           {
             name: 'db', type: 'postgres', definition: probeDefinitions.postgres, critical: true, groups: ['ready'], intervalMs: 10_000, timeoutMs: 2_000,
-            failureThreshold: 2, successThreshold: 1, warn: {}, fail: {},
+            failureThreshold: 2, successThreshold: 1, dependsOn: [], warn: {}, fail: {},
             options: { url: `postgres://app:${DB_PASSWORD}@db:5432/app` },
           },
           {
             name: 'llm', type: 'http', definition: probeDefinitions.http, critical: false, groups: ['ready'], intervalMs: 60_000, timeoutMs: 2_000,
-            failureThreshold: 2, successThreshold: 1, warn: {}, fail: {},
+            failureThreshold: 2, successThreshold: 1, dependsOn: [], warn: {}, fail: {},
             options: { url: 'https://api.example/v1/models', headers: { Authorization: `Bearer ${API_KEY}` } },
           },
         ],

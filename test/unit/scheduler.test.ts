@@ -34,6 +34,7 @@ function settings(name: string, overrides: Partial<ProbeSettings> = {}): ProbeSe
     timeoutMs: 2_000,
     failureThreshold: 2,
     successThreshold: 1,
+    dependsOn: [],
     warn: {},
     fail: {},
     options: {},
