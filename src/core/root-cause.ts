@@ -110,3 +110,21 @@ function joinHints(roots: readonly FailingRoot[]): string | null {
   const hints = roots.filter((r) => r.hint !== null).map((r) => `${r.name}: ${r.hint}`);
   return hints.length === 0 ? null : hints.join(' | ');
 }
+
+/**
+ * The order outputs list probes in (vitals check, /status): configuration
+ * order, except that a probe blamed on failing roots follows its first root,
+ * one level in. Roots are never blamed themselves, so one level is all there is.
+ */
+export function underRoots<T>(items: readonly T[], nameOf: (item: T) => string, rootOf: (item: T) => string | undefined): Array<{ item: T; dependent: boolean }> {
+  const names = new Set(items.map(nameOf));
+  const under = new Map<string, T[]>();
+  const top: T[] = [];
+  for (const item of items) {
+    const root = rootOf(item);
+    // A root missing from the list (filtered out) leaves its dependent where it was.
+    if (root === undefined || !names.has(root)) top.push(item);
+    else under.set(root, [...(under.get(root) ?? []), item]);
+  }
+  return top.flatMap((item) => [{ item, dependent: false }, ...(under.get(nameOf(item)) ?? []).map((d) => ({ item: d, dependent: true }))]);
+}

@@ -1,6 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { evaluate } from '../core/evaluate.js';
-import { maintenanceActive, probeView } from '../core/read-model.js';
+import { maintenanceActive, probeViews, type ProbeView } from '../core/read-model.js';
 import { redactDeep } from '../core/redact.js';
 import type { VitalsConfig } from '../core/settings.js';
 import type { LifecycleState, ProbeSnapshot } from '../core/state.js';
@@ -40,6 +40,12 @@ export interface ProbeDetails {
   reason: Reason | null;
   message: string | null;
   hint: string | null;
+  /** Probes this one depends on, as configured (CONTRACT §9). */
+  dependsOn: string[];
+  /** With reason `dependency`: the probe's own reason and message for the same run. */
+  cause?: { reason: Reason; message: string | null };
+  /** With reason `dependency`: the failing probes it is blamed on, each with its own explanation. */
+  roots?: Array<{ name: string; reason: Reason; message: string | null; hint: string | null }>;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
   transitions: number;
@@ -88,9 +94,7 @@ export const HISTORY_LIMIT = 50;
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
-  const { now, lifecycle } = input;
-  const view = probeView(p, lifecycle, now);
+function details(p: ProbeSnapshot, view: ProbeView, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
   // The latest run's status (stale → fail, warn before the first run); `state` says what hysteresis made of it.
   const status = view.shownStatus;
   const why = { reason: view.reason, message: view.message, hint: view.hint };
@@ -112,6 +116,10 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
     timeoutMs: p.timeoutMs,
     stale: view.stale,
     ...why,
+    dependsOn: [...view.dependsOn],
+    ...(view.dependency === undefined
+      ? {}
+      : { cause: { ...view.dependency.cause }, roots: view.dependency.roots.map((r) => ({ ...r })) }),
     consecutiveFailures: p.consecutiveFailures,
     consecutiveSuccesses: p.consecutiveSuccesses,
     transitions: p.transitions,
@@ -197,12 +205,14 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBody {
 
   const checks: Record<string, CheckEntry[]> = {};
   const detailed: Record<string, ProbeDetails> = {};
-  for (const p of probes) {
-    if (input.only !== undefined && !input.only.has(p.name)) continue;
-    const { probe, checks: entries } = details(p, input);
+  // All probes, even when filtered: a detailed probe's root may be one that is not.
+  const views = probeViews(probes, lifecycle, now);
+  probes.forEach((p, i) => {
+    if (input.only !== undefined && !input.only.has(p.name)) return;
+    const { probe, checks: entries } = details(p, views[i]!, input);
     detailed[p.name] = probe;
     for (const [key, entry] of entries) (checks[key] ??= []).push(entry);
-  }
+  });
 
   const maintenance = maintenanceActive(lifecycle.maintenance, now) ? lifecycle.maintenance : undefined;
   const body: DiagnosticsBody = {
