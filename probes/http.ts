@@ -18,6 +18,7 @@ import {
 } from './shared/http-expectations.js';
 import { findTlsFailure, TLS_HINT } from './shared/tls-failure.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { managedClient } from './shared/managed-client.js';
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
@@ -187,35 +188,30 @@ function createHttpProbe(opts: HttpOptions): Probe {
   const loadCa = caLoader(opts.ca);
   const target = `${opts.method} ${redactUrl(opts.url)}`;
   const isHttps = opts.url.toLowerCase().startsWith('https:');
-  let connection: { agent: Agent; dispatcher: Dispatcher } | undefined;
   let certExpiry: number | undefined;
   undiciLibrary.preload();
 
-  const dispatcherFor = async (undici: Undici): Promise<Dispatcher> => {
-    connection ??= createDispatcher(undici, opts, await loadCa(), (seconds) => (certExpiry = seconds));
-    return connection.dispatcher;
-  };
+  const connection = managedClient<{ agent: Agent; dispatcher: Dispatcher }>({
+    open: async () => createDispatcher(await undiciLibrary.get(), opts, await loadCa(), (seconds) => (certExpiry = seconds)),
+    // A graceful close waits for requests in flight; a hung peer gets destroyed instead.
+    close: ({ agent }) => agent.close(),
+    destroy: ({ agent }) => agent.destroy(),
+  });
 
   return {
+    prepare: undiciLibrary.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
-      const undici = await undiciLibrary.get();
-      const { request } = undici;
-      const dispatcher = await dispatcherFor(undici);
+      const { request } = await undiciLibrary.get();
+      const { dispatcher } = await connection.get(signal);
       const started = performance.now();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(opts.url, {
-          method: opts.method,
-          headers: opts.headers,
-          dispatcher,
-          signal,
-          ...(opts.method === 'POST' ? { body: '' } : {}),
-        });
-      } catch (error) {
-        const failure = findTlsFailure(error);
-        if (failure === undefined) throw error;
-        throw new ProbeError('tls', `${target}: TLS ${failure.description}`, { hint: TLS_HINT, cause: error });
-      }
+      // Connection and TLS failures propagate as they are; classifyError names them.
+      const response = await request(opts.url, {
+        method: opts.method,
+        headers: opts.headers,
+        dispatcher,
+        signal,
+        ...(opts.method === 'POST' ? { body: '' } : {}),
+      });
       const status = response.statusCode;
       const statusLine = `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''} from ${target}`;
       const expected = statusExpected(status, opts.expectStatus as StatusSpec[]);
@@ -275,25 +271,7 @@ function createHttpProbe(opts: HttpOptions): Probe {
       return report;
     },
 
-    async close(deadlineMs: number): Promise<void> {
-      const current = connection;
-      connection = undefined;
-      if (current === undefined) return;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), deadlineMs);
-        timer.unref();
-      });
-      try {
-        // A graceful close waits for requests in flight; a hung peer gets destroyed instead.
-        const outcome = await Promise.race([current.agent.close().then(() => 'closed' as const), late]);
-        if (outcome === 'late') await current.agent.destroy();
-      } catch {
-        await current.agent.destroy().catch(() => undefined);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    close: (deadlineMs) => connection.close(deadlineMs),
   };
 }
 
@@ -327,10 +305,10 @@ export const httpProbe: ProbeDefinition<typeof options> = {
         'the upstream answers slowly: look at its load and its own dependencies; raise the responseTime threshold only if this latency is normal',
     },
   },
-  classifyError(error) {
+  classifyError(error, opts) {
     const failure = findTlsFailure(error);
     if (failure === undefined) return undefined;
-    return { reason: 'tls', message: `TLS: ${failure.description}`, hint: TLS_HINT };
+    return { reason: 'tls', message: `${opts.method} ${redactUrl(opts.url)}: TLS ${failure.description}`, hint: TLS_HINT };
   },
   // Every header value counts as a secret (Cookie, custom API-key headers…): they never appear in output.
   secretOptions: ['headers'],

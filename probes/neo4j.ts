@@ -8,6 +8,7 @@ import type { CheckReport, Reason } from '../src/core/types.js';
 import { untilAborted, withDeadline } from './shared/abortable.js';
 import { field } from '../src/core/fields.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { managedClient } from './shared/managed-client.js';
 
 /**
  * Neo4j: one driver per probe (a pool of at most two connections), checked
@@ -90,7 +91,6 @@ type Neo4jLibrary = Pick<typeof import('neo4j-driver'), 'auth' | 'driver' | 'ses
 const neo4jLibrary = lazyLibrary((): Promise<Neo4jLibrary> => import('neo4j-driver'));
 
 function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
-  let driver: Driver | undefined;
   neo4jLibrary.preload();
 
   const newDriver = (neo4j: Neo4jLibrary): Driver => {
@@ -115,22 +115,17 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
     return created;
   };
 
-  /**
-   * After a timed-out run the pool may hold connections stuck mid-handshake
-   * until the acquisition timeout; a fresh driver next run does not queue
-   * behind them.
-   */
-  const discard = (): void => {
-    const old = driver;
-    driver = undefined;
-    if (old !== undefined) void withDeadline(old.close(), DISCARD_DEADLINE_MS);
-  };
+  // A driver opens no connection until used; getServerInfo in check() is the real connect.
+  const client = managedClient<Driver>({
+    open: async () => newDriver(await neo4jLibrary.get()),
+    close: (driver) => driver.close(),
+  });
 
   return {
+    prepare: neo4jLibrary.ready,
     async check(signal) {
       const neo4j = await neo4jLibrary.get();
-      driver ??= newDriver(neo4j);
-      const current = driver;
+      const current = await client.get(signal);
       const database = opts.database;
       try {
         const server = await untilAborted(current.getServerInfo(database === undefined ? {} : { database }), signal);
@@ -155,16 +150,13 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
           void withDeadline(session.close(), DISCARD_DEADLINE_MS);
         }
       } catch (error) {
-        if (signal.aborted) discard();
+        // After a timed-out run the pool may hold connections stuck mid-handshake
+        // until the acquisition timeout; a fresh driver next run does not queue behind them.
+        if (signal.aborted) client.drop(current);
         throw error;
       }
     },
-
-    async close(deadlineMs) {
-      const old = driver;
-      driver = undefined;
-      if (old !== undefined) await withDeadline(old.close(), deadlineMs);
-    },
+    close: (deadlineMs) => client.close(deadlineMs),
   };
 }
 

@@ -347,6 +347,7 @@ function createPostgresProbe(opts: PostgresOptions, ctx: ProbeContext): Probe {
   };
 
   return {
+    prepare: pgLibrary.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
       if (closed) throw new Error('probe is closed');
       if (signal.aborted) throw abortReason(signal);

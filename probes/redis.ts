@@ -6,6 +6,7 @@ import type { HintTable, MeasurementSpec, Probe, ProbeContext, ProbeDefinition }
 import type { CheckReport, Observation } from '../src/core/types.js';
 import { abortReason } from './shared/abortable.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { managedClient } from './shared/managed-client.js';
 
 /**
  * Redis: one connection (ioredis), `PING` for responseTime, then `INFO` for
@@ -228,8 +229,6 @@ function report(responseTime: number, fields: Map<string, string>): CheckReport 
 
 /** One connection, dialled on the first run and again after any failure; never reconnecting by itself. */
 function createRedisProbe(opts: RedisOptions, ctx: ProbeContext): Probe {
-  let session: Session | undefined;
-  let closed = false;
   ioredis.preload();
 
   const dial = (RedisClient: RedisClass): Session => {
@@ -256,51 +255,46 @@ function createRedisProbe(opts: RedisOptions, ctx: ProbeContext): Probe {
     return fresh;
   };
 
-  /**
-   * Disconnects `dropped` and forgets it if it is still the current one. A
-   * check that settles after the runner gave up on it must not drop the
-   * connection a newer check is using.
-   */
-  const drop = (dropped: Session | undefined): void => {
-    if (dropped === undefined) return;
-    dropped.client.disconnect();
-    if (session === dropped) session = undefined;
-  };
+  /** ioredis rejects with "Connection is closed"; the real cause came on the 'error' event. */
+  const realCause = (error: unknown, session: Session): unknown =>
+    isGenericClose(error) && session.lastError !== undefined ? session.lastError : error;
 
-  const current = async (): Promise<Session> => {
-    const RedisClient = await ioredis.get();
-    if (session?.client.status === 'ready') return session;
-    drop(session);
-    session = dial(RedisClient);
-    return session;
-  };
+  const connection = managedClient<Session>({
+    async open() {
+      const session = dial(await ioredis.get());
+      try {
+        await session.client.connect();
+      } catch (error) {
+        session.client.disconnect();
+        throw realCause(error, session);
+      }
+      return session;
+    },
+    isUsable: (session) => session.client.status === 'ready',
+    // disconnect() is immediate (no QUIT round trip, which a hung server never answers).
+    close: async (session) => session.client.disconnect(),
+  });
 
   return {
+    prepare: ioredis.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
-      if (closed) throw new Error('probe is closed');
       if (signal.aborted) throw abortReason(signal);
-      const active = await current();
-      const onAbort = (): void => drop(active);
+      const session = await connection.get(signal);
+      const onAbort = (): void => connection.drop(session);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const { client } = active;
-        if (client.status === 'wait') await client.connect();
         const started = performance.now();
-        await client.ping();
+        await session.client.ping();
         const responseTime = performance.now() - started;
-        return report(responseTime, parseInfo(await client.info()));
+        return report(responseTime, parseInfo(await session.client.info()));
       } catch (error) {
-        drop(active);
-        throw isGenericClose(error) && active.lastError !== undefined ? active.lastError : error;
+        connection.drop(session);
+        throw realCause(error, session);
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
     },
-    async close(_deadlineMs: number): Promise<void> {
-      // disconnect() is immediate (no QUIT round trip), so it fits any deadline.
-      closed = true;
-      drop(session);
-    },
+    close: (deadlineMs) => connection.close(deadlineMs),
   };
 }
 

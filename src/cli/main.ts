@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { runCheck } from './check.js';
 import { runConfigPrint, runConfigValidate } from './config-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { runKubeLint, runKubeProbes } from './kube/commands.js';
 import { runServe } from './serve.js';
 
 const configOption = (): Option =>
@@ -52,9 +53,23 @@ function buildProgram(exit: (code: number) => void): Command {
     .option('--json', 'print JSON instead of YAML')
     .action(async (opts: { config?: string; json?: boolean }) => exit(await runConfigPrint(opts)));
 
+  const kube = program.command('kube').description('Kubernetes probe settings derived from the config, and a lint of manifests against it');
+  kube
+    .command('probes')
+    .description('print startupProbe, livenessProbe, readinessProbe, preStop and terminationGracePeriodSeconds matching the config')
+    .addOption(configOption())
+    .option('--container <name>', 'name of the container that runs vitals, in the printed patch', 'vitals')
+    .action(async (opts: { config?: string; container?: string }) => exit(await runKubeProbes(opts)));
+  kube
+    .command('lint')
+    .description('check Kubernetes manifests (- for stdin) against the config; exit 1 when a setting contradicts it')
+    .argument('<manifest...>', 'YAML files, multi-document; - reads stdin (kustomize build | vitals kube lint -)')
+    .addOption(configOption())
+    .action(async (files: string[], opts: { config?: string }) => exit(await runKubeLint(files, opts)));
+
   // Every (sub)command: usage errors exit 2 instead of commander's 1, and
   // show the command's usage line under the error (not the whole help).
-  for (const command of [program, ...program.commands, ...config.commands]) {
+  for (const command of [program, ...program.commands, ...config.commands, ...kube.commands]) {
     command.exitOverride();
     command.configureOutput({ writeErr: (text) => process.stderr.write(text) });
     command.showHelpAfterError(`usage: ${fullName(command)} ${command.usage()}\n(add --help for details)`);

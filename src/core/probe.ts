@@ -15,6 +15,12 @@ export interface Probe {
    * accepts one and free what the run was holding.
    */
   check(signal: AbortSignal): Promise<CheckReport>;
+  /**
+   * Optional one-off preparation (loading the client library) that the runner
+   * awaits before a run's clock starts: vitals' own start-up is not the
+   * dependency's latency and must not eat a short timeout on a busy machine.
+   */
+  prepare?(): Promise<void>;
   /** Release clients. Must settle within `deadlineMs` even when the peer hangs. */
   close(deadlineMs: number): Promise<void>;
 }
@@ -59,8 +65,13 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   options: O;
   measurements: Record<string, MeasurementSpec>;
   hints: HintTable;
-  /** Library-specific error → reason (pg SQLSTATE, redis replies…). Undefined → generic rules. */
-  classifyError?(error: unknown): ClassifiedError | undefined;
+  /**
+   * Library-specific error → reason (pg SQLSTATE, redis replies…), the one
+   * classification path of a probe type: checks throw, the runner calls this.
+   * `options` lets the message name the target (host, servers, URL).
+   * Undefined → generic rules.
+   */
+  classifyError?(error: unknown, options: z.output<O>): ClassifiedError | undefined;
   /** Option keys whose values are secrets (redacted in config print and diagnostics). */
   secretOptions?: string[];
   create(options: z.output<O>, ctx: ProbeContext): Probe;

@@ -15,7 +15,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Wall clock for startedAt/finishedAt (epoch ms). Durations always use performance.now. */
   now?: () => number;
-  /** Known secret values to scrub, beyond those found in the probe's own options. */
+  /** Known secret values to scrub: config.secrets.all. Default: those in the probe's own options. */
   secrets?: readonly string[];
 }
 
@@ -39,14 +39,14 @@ function cleanLine(text: string, secrets: readonly string[]): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
-function classify(definition: ProbeDefinition, error: unknown): ClassifiedError & { hint?: string } {
+function classify(definition: ProbeDefinition, error: unknown, options: ProbeSettings['options']): ClassifiedError & { hint?: string } {
   if (error instanceof ProbeError) {
     return { reason: error.reason, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
   }
   if (error instanceof RunnerStop) return { reason: 'timeout', message: error.message };
   let specific: ClassifiedError | undefined;
   try {
-    specific = definition.classifyError?.(error);
+    specific = definition.classifyError?.(error, options);
   } catch {
     // A buggy classifier must not turn a failed run into a crashed runner.
     specific = undefined;
@@ -169,6 +169,28 @@ async function bounded(probe: Probe, settings: ProbeSettings, outer: AbortSignal
   }
 }
 
+/** Longest wait for a probe's prepare() (a client library loading); past it the run starts anyway. */
+const PREPARE_LIMIT_MS = 30_000;
+
+/** Waits for probe.prepare(), bounded and abortable; never rejects. */
+async function prepared(probe: Probe, signal: AbortSignal | undefined): Promise<void> {
+  if (probe.prepare === undefined || signal?.aborted === true) return;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, PREPARE_LIMIT_MS);
+    timer.unref();
+    onAbort = resolve;
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => probe.prepare?.()).catch(() => undefined), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * One run of one probe: timeout, timing, error → reason/message/hint,
  * thresholds → status. Never throws and never rejects.
@@ -180,9 +202,14 @@ export async function runProbe(
   options: RunOptions = {},
 ): Promise<ProbeResult> {
   const now = options.now ?? Date.now;
+  // Only probes that have something to prepare wait a tick: the rest start their check synchronously.
+  if (probe.prepare !== undefined) await prepared(probe, options.signal);
   const startedAt = now();
   const started = performance.now();
-  const secrets = [...(options.secrets ?? []), ...collectSecrets(settings.options)];
+  // The service and `vitals check` pass config.secrets.all (gathered once at load, a
+  // superset of these options' secrets); only a caller without a loaded config
+  // (a probe test running one probe) falls back to the probe's own options.
+  const secrets = options.secrets ?? collectSecrets(settings.options);
   const timing = (): Pick<ProbeResult, 'durationMs' | 'startedAt' | 'finishedAt'> => ({
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     startedAt,
@@ -193,7 +220,7 @@ export async function runProbe(
   try {
     report = await bounded(probe, settings, options.signal);
   } catch (error) {
-    const classified = classify(definition, error);
+    const classified = classify(definition, error, settings.options);
     const failed: ProbeResult = {
       status: 'fail',
       reason: classified.reason,

@@ -7,9 +7,9 @@ import { parseDuration } from '../../src/core/duration.js';
 import { findTool, ROOT, runTool } from './tools.js';
 import { probeTargets, validateWithCli, type VitalsFile } from './vitals-config.js';
 
-// No Docker engine (and no compose plugin) on these machines: the stack is
+// The other images of the stack cannot be pulled here (no registry), so it is
 // checked statically, the vitals config with the real CLI, and the Prometheus
-// config with promtool.
+// config with promtool; the vitals image itself is built by scripts/ci-container.sh.
 
 interface Healthcheck {
   test?: string[] | string;

@@ -7,9 +7,10 @@ import { freePort } from '../support/net.js';
 import { execForm, flagsOf, parseDockerfile, stagesOf, type Instruction } from './dockerfile.js';
 import { ROOT } from './tools.js';
 
-// No Docker engine runs on these machines, so the image is never built here;
-// these tests read the Dockerfile the way hadolint would and check the
-// properties the image promises, and run its HEALTHCHECK command for real.
+// These fast checks read the Dockerfile the way hadolint would, check the
+// properties the image promises, and run its HEALTHCHECK command against a
+// live vitals; scripts/ci-container.sh (its own CI step) builds and runs the
+// image itself with podman.
 const instructions = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const stages = stagesOf(instructions);
 const runtime = stages.at(-1);
@@ -61,6 +62,15 @@ describe('Dockerfile', () => {
     const modulesFrom = only(runtime?.instructions, 'COPY').find((c) => /node_modules/.test(c.args));
     const depsStage = stages.find((s) => s.name === flagsOf(modulesFrom?.args ?? '').flags.from);
     expect(only(depsStage?.instructions, 'RUN').some((r) => /npm ci .*--omit=dev/.test(r.args)), 'node_modules come from an --omit=dev install').toBe(true);
+  });
+
+  it('installs dependencies before copying sources, so a source change reuses the npm ci layer', () => {
+    for (const stage of stages.filter((s) => only(s.instructions, 'RUN').some((r) => /npm ci/.test(r.args)))) {
+      const steps = stage.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'RUN');
+      const install = steps.findIndex((i) => i.keyword === 'RUN' && /npm ci/.test(i.args));
+      const copiedBefore = steps.slice(0, install).filter((i) => i.keyword === 'COPY').flatMap((i) => flagsOf(i.args).rest.split(/\s+/).slice(0, -1));
+      expect(copiedBefore, `stage ${stage.name ?? stage.image}: only the manifests before npm ci`).toEqual(['package.json', 'package-lock.json']);
+    }
   });
 
   it('pins its base image to a Node 20 tag, never latest', () => {

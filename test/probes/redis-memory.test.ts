@@ -106,7 +106,7 @@ describe('redis probe: memory (RD3, RD4, RD5)', () => {
     expect(result.hint).toMatch(/raise maxmemory/);
 
     // The probe only reads; any command that meets the real OOM reply is named `unavailable`.
-    const classified = redisProbe.classifyError?.(oom);
+    const classified = redisProbe.classifyError?.(oom, { url: 'redis://127.0.0.1:6379' });
     expect(classified?.reason).toBe('unavailable');
     expect(classified?.hint).toMatch(/maxmemory-policy allkeys-lru/);
     expect(classified?.hint).toMatch(/--bigkeys/);

@@ -361,3 +361,31 @@ describe('runProbe: warnings, info, certExpiry', () => {
     expect(result.message).toMatch(/malformed/);
   });
 });
+
+describe('runProbe: prepare() (a client library loading) happens before the clock starts', () => {
+  it('a slow prepare does not eat the timeout, and the duration excludes it', async () => {
+    let prepared = false;
+    const probe: Probe = {
+      prepare: () => new Promise((resolve) => setTimeout(() => ((prepared = true), resolve()), 300)),
+      check: async () => {
+        expect(prepared).toBe(true);
+        return { observations: [] };
+      },
+      close: async () => undefined,
+    };
+    const result = await runProbe(definition, probe, settings({ timeoutMs: 100 }));
+    expect(result.status).toBe('pass');
+    expect(result.durationMs).toBeLessThan(100);
+  });
+
+  it('a prepare that rejects still lets the run happen (its error surfaces from check)', async () => {
+    const probe: Probe = {
+      prepare: () => Promise.reject(new Error('cannot load the driver')),
+      check: async () => {
+        throw new Error('driver missing');
+      },
+      close: async () => undefined,
+    };
+    expect(await runProbe(definition, probe, settings())).toMatchObject({ status: 'fail', message: 'driver missing' });
+  });
+});
