@@ -1,6 +1,7 @@
 import { summarizeRuns } from '../core/read-model.js';
+import { rootCauses, underRoots, type DependencyFailure } from '../core/root-cause.js';
 import type { ProbeSettings } from '../core/settings.js';
-import type { ProbeResult, Status } from '../core/types.js';
+import type { ProbeResult, Reason, Status } from '../core/types.js';
 
 export interface CheckRow {
   settings: ProbeSettings;
@@ -17,6 +18,40 @@ function summarize(rows: readonly CheckRow[]): ReturnType<typeof summarizeRuns> 
   return summarizeRuns(rows.map((r) => ({ status: r.result.status, critical: r.settings.critical })));
 }
 
+/** A row as shown: its own result, or the dependency explanation when a failing dependency accounts for it (core/root-cause.ts). */
+interface ShownRow extends CheckRow {
+  reason?: Reason;
+  message?: string;
+  hint?: string;
+  dependency?: DependencyFailure;
+}
+
+function explain(rows: readonly CheckRow[]): ShownRow[] {
+  const blamed = rootCauses(
+    rows.map(({ settings, result }) => ({
+      name: settings.name,
+      dependsOn: settings.dependsOn,
+      failing: result.status === 'fail',
+      reason: result.reason ?? null,
+      message: result.message ?? null,
+      hint: result.hint ?? null,
+    })),
+  );
+  return rows.map((row) => {
+    const dependency = blamed.get(row.settings.name);
+    const { reason, message, hint } = dependency ?? row.result;
+    return {
+      ...row,
+      ...(reason === undefined ? {} : { reason }),
+      ...(message === undefined || message === null ? {} : { message }),
+      ...(hint === undefined || hint === null ? {} : { hint }),
+      ...(dependency === undefined ? {} : { dependency }),
+    };
+  });
+}
+
+const DEPENDENT_MARK = '└ ';
+
 function pad(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - [...text].length));
 }
@@ -29,21 +64,27 @@ function pad(text: string, width: number): string {
 export function formatCheckTable(rows: readonly CheckRow[], options: { colour: boolean }): string {
   const paint = (status: Status, text: string): string => (options.colour ? `${COLOUR[status]}${text}${RESET}` : text);
   const dim = (text: string): string => (options.colour ? `${DIM}${text}${RESET}` : text);
-  const nameWidth = Math.max(4, ...rows.map((r) => r.settings.name.length));
+  const shown = underRoots(explain(rows), (r) => r.settings.name, (r) => r.dependency?.roots[0]?.name);
+  const label = ({ item, dependent }: (typeof shown)[number]): string => (dependent ? `${DEPENDENT_MARK}${item.settings.name}` : item.settings.name);
+  const nameWidth = Math.max(4, ...shown.map((r) => [...label(r)].length));
   const typeWidth = Math.max(4, ...rows.map((r) => r.settings.type.length));
   const lines: string[] = [];
   lines.push(dim(`  ${pad('NAME', nameWidth)}  ${pad('TYPE', typeWidth)}  ${'MS'.padStart(7)}  RESULT`));
-  for (const { settings, result } of rows) {
+  for (const entry of shown) {
+    const row = entry.item;
+    const { settings, result } = row;
     const ms = result.durationMs < 10 ? result.durationMs.toFixed(1) : String(Math.round(result.durationMs));
     const critical = settings.critical ? '' : ' (non-critical)';
-    const outcome =
-      result.status === 'pass' ? 'ok' : `${result.reason ?? 'error'}: ${result.message ?? ''}`.replace(/: $/, '');
+    const outcome = result.status === 'pass' ? 'ok' : `${row.reason ?? 'error'}: ${row.message ?? ''}`.replace(/: $/, '');
     lines.push(
-      `${paint(result.status, SYMBOL[result.status])} ${pad(settings.name, nameWidth)}  ${pad(settings.type, typeWidth)}  ${ms.padStart(7)}  ${paint(result.status, outcome)}${dim(critical)}`,
+      `${paint(result.status, SYMBOL[result.status])} ${pad(label(entry), nameWidth)}  ${pad(settings.type, typeWidth)}  ${ms.padStart(7)}  ${paint(result.status, outcome)}${dim(critical)}`,
     );
-    if (result.status !== 'pass' && result.hint !== undefined) {
-      lines.push(`  ${' '.repeat(nameWidth + typeWidth + 13)}${dim(`hint: ${result.hint}`)}`);
+    const indent = `  ${' '.repeat(nameWidth + typeWidth + 13)}`;
+    if (row.dependency !== undefined) {
+      const cause = row.dependency.cause;
+      lines.push(`${indent}${dim(`own result: ${`${cause.reason}: ${cause.message ?? ''}`.replace(/: $/, '')}`)}`);
     }
+    if (result.status !== 'pass' && row.hint !== undefined) lines.push(`${indent}${dim(`hint: ${row.hint}`)}`);
   }
   const { passed, warned, failed, failedCritical } = summarize(rows);
   lines.push('');
@@ -58,16 +99,18 @@ export function formatCheckTable(rows: readonly CheckRow[], options: { colour: b
 export function checkJson(rows: readonly CheckRow[]): unknown {
   return {
     status: summarize(rows).status,
-    probes: rows.map(({ settings, result }) => ({
+    probes: explain(rows).map(({ settings, result, reason, message, hint, dependency }) => ({
       name: settings.name,
       type: settings.type,
       critical: settings.critical,
       groups: settings.groups,
+      ...(settings.dependsOn.length === 0 ? {} : { dependsOn: settings.dependsOn }),
       status: result.status,
       durationMs: result.durationMs,
-      ...(result.reason === undefined ? {} : { reason: result.reason }),
-      ...(result.message === undefined ? {} : { message: result.message }),
-      ...(result.hint === undefined ? {} : { hint: result.hint }),
+      ...(reason === undefined ? {} : { reason }),
+      ...(message === undefined ? {} : { message }),
+      ...(hint === undefined ? {} : { hint }),
+      ...(dependency === undefined ? {} : { cause: dependency.cause, roots: dependency.roots.map((r) => r.name) }),
       observations: result.observations,
       ...(result.info === undefined ? {} : { info: result.info }),
     })),

@@ -1,5 +1,6 @@
 import type { ProbeSettings, RateLimits, VitalsConfig } from '../core/settings.js';
 import { formatDuration } from '../core/duration.js';
+import { dependencyIssues, type DependencyEntry } from './dependencies.js';
 import { gatherSecrets } from './secrets.js';
 import { issueAt, type ConfigIssue } from './errors.js';
 import { buildProbe, type ProbeSources } from './probe-settings.js';
@@ -44,6 +45,7 @@ export function buildConfig(
 
   const probes: ProbeSettings[] = [];
   const firstIndexByName = new Map<string, number>();
+  const dependencyEntries: DependencyEntry[] = [];
   const rawProbes = Array.isArray(tree.probes) ? (tree.probes as unknown[]) : [];
   rawProbes.forEach((raw, index) => {
     const built = buildProbe(raw, index, inherited, sources);
@@ -51,10 +53,14 @@ export function buildConfig(
     if (built.settings !== undefined) probes.push(built.settings);
     const name = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).name : undefined;
     if (typeof name !== 'string') return;
+    // A probe with problems of its own still counts as a name others may depend on.
+    dependencyEntries.push({ index, name, dependsOn: built.settings?.dependsOn ?? [] });
     const first = firstIndexByName.get(name);
     if (first === undefined) firstIndexByName.set(name, index);
     else issues.push(issueAt(['probes', index, 'name'], `duplicate name "${name}" (also probes[${first}])`));
   });
+
+  issues.push(...dependencyIssues(dependencyEntries));
 
   const intervalMs = defaults?.interval ?? BUILTIN_DEFAULTS.intervalMs;
   const timeoutMs = defaults?.timeout ?? BUILTIN_DEFAULTS.timeoutMs;

@@ -48,6 +48,7 @@ function redactedProbe(probe: ProbeSettings, known: readonly string[]): Record<s
     timeout: formatDuration(probe.timeoutMs),
     failureThreshold: probe.failureThreshold,
     successThreshold: probe.successThreshold,
+    ...(probe.dependsOn.length === 0 ? {} : { dependsOn: probe.dependsOn }),
     warn: probe.warn,
     fail: probe.fail,
     ...redactDeep(toPlain(options), known),

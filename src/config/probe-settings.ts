@@ -115,6 +115,8 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
       timeoutMs,
       failureThreshold: settingsIn.failureThreshold ?? inherited.failureThreshold,
       successThreshold: settingsIn.successThreshold ?? inherited.successThreshold,
+      // As written, repeats included: config errors point at dependsOn[i] by its written index.
+      dependsOn: settingsIn.dependsOn ?? [],
       warn: thresholds.warn,
       fail: thresholds.fail,
       options,

@@ -125,6 +125,8 @@ export const probeCommonSchema = z.object({
   successThreshold: count.optional(),
   warn: z.record(z.string(), z.number().nullable()).optional(),
   fail: z.record(z.string(), z.number().nullable()).optional(),
+  // Names only here; that they exist and form no cycle is checked across probes (config/dependencies.ts).
+  dependsOn: z.array(z.string({ error: 'must be a list of probe names' })).optional(),
 });
 
 export const PROBE_COMMON_KEYS: readonly string[] = Object.keys(probeCommonSchema.shape);

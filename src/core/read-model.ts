@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.js';
 import { STALE_INTERVALS, isStale } from './hysteresis.js';
+import { rootCauses, type DependencyFailure } from './root-cause.js';
 import type { LifecycleState, ProbeSnapshot } from './state.js';
 import type { Group, ProbeState, Reason, Status } from './types.js';
 
@@ -48,7 +49,19 @@ export interface ProbeView {
   readonly tone: Status | 'unknown';
   /** Failed runs in a row that hysteresis has not acted on yet ("failing 1 of 2"). */
   readonly failing?: { readonly count: number; readonly of: number };
-  /** Why the latest run (or the watchdog) was not pass; null when it was. */
+  /** Probes this one depends on, as configured (CONTRACT §9). */
+  readonly dependsOn: readonly string[];
+  /**
+   * Set while the latest run failed and a probe it depends on is failing too
+   * (core/root-cause.ts): then reason is `dependency`, message and hint name
+   * the root(s), and the probe's own explanation is `dependency.cause`.
+   * Only views built by probeViews() carry it: one probe alone cannot know.
+   */
+  readonly dependency?: DependencyFailure;
+  /**
+   * Why the latest run (or the watchdog) was not pass; null when it was.
+   * `dependency` when a failing dependency explains it.
+   */
   readonly reason: Reason | null;
   readonly message: string | null;
   readonly hint: string | null;
@@ -123,10 +136,35 @@ export function probeView(snapshot: ProbeSnapshot, lifecycle: Pick<LifecycleStat
     shownStatus: lastStatus ?? 'warn',
     tone,
     ...(pending === undefined ? {} : { failing: pending }),
+    dependsOn: snapshot.dependsOn ?? [],
     ...explanation(snapshot, stale, since, now),
     // Stale stays stale until the next run hands out a new snapshot.
     validUntil: stale ? Number.POSITIVE_INFINITY : since + STALE_INTERVALS * snapshot.intervalMs,
   };
+}
+
+/**
+ * Every probe as readers see it at `now`, in the order given, with the
+ * root-cause rule applied across them: a failing probe whose dependency is
+ * failing reads as reason `dependency`. What readers show per probe comes
+ * from here whenever they show more than one probe's explanation.
+ */
+export function probeViews(
+  snapshots: readonly ProbeSnapshot[],
+  lifecycle: Pick<LifecycleState, 'startedAt'>,
+  now: number,
+): ProbeView[] {
+  const own = snapshots.map((s) => probeView(s, lifecycle, now));
+  const blamed = rootCauses(own.map((v) => ({ ...v, failing: v.lastStatus === 'fail' })));
+  // A dependency turning stale changes a failing dependent's explanation: its
+  // view holds no longer than the soonest of them (all of them: cheap, and never too long).
+  const soonest = Math.min(...own.map((v) => v.validUntil));
+  return own.map((view) => {
+    const dependency = blamed.get(view.name);
+    const validUntil = view.dependsOn.length > 0 && view.lastStatus === 'fail' ? Math.min(view.validUntil, soonest) : view.validUntil;
+    if (dependency === undefined) return validUntil === view.validUntil ? view : { ...view, validUntil };
+    return { ...view, reason: dependency.reason, message: dependency.message, hint: dependency.hint, dependency, validUntil };
+  });
 }
 
 /**

@@ -22,6 +22,8 @@ export interface ProbeSettings {
   timeoutMs: number;
   failureThreshold: number;
   successThreshold: number;
+  /** Names of probes this one needs (CONTRACT §9); checked to exist and form no cycle. */
+  dependsOn: string[];
   /** Effective thresholds per measurement (type defaults overlaid with config). */
   warn: Record<string, number>;
   fail: Record<string, number>;

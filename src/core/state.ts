@@ -14,6 +14,8 @@ export interface ProbeSnapshot {
   readonly timeoutMs: number;
   /** Failed runs in a row that turn healthy/degraded into unhealthy (for "failing 1 of 2"). */
   readonly failureThreshold: number;
+  /** Probes this one needs (CONTRACT §9); absent means none. */
+  readonly dependsOn?: readonly string[];
   readonly state: ProbeState;
   /** The latest finished run, if any. */
   readonly last?: ProbeResult;

@@ -17,6 +17,8 @@ export const REASONS = [
   'unavailable',
   'threshold',
   'config',
+  /** A probe it depends on (directly or transitively) is failing (CONTRACT §9). */
+  'dependency',
   'error',
 ] as const;
 export type Reason = (typeof REASONS)[number];

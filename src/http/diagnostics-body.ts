@@ -1,6 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { evaluate } from '../core/evaluate.js';
-import { maintenanceActive, probeView } from '../core/read-model.js';
+import { maintenanceActive, probeViews, type ProbeView } from '../core/read-model.js';
 import { redactText } from '../core/redact.js';
 import type { VitalsConfig } from '../core/settings.js';
 import type { LifecycleState, ProbeSnapshot } from '../core/state.js';
@@ -40,6 +40,12 @@ export interface ProbeDetails {
   reason: Reason | null;
   message: string | null;
   hint: string | null;
+  /** Probes this one depends on, as configured (CONTRACT §9). */
+  dependsOn: string[];
+  /** With reason `dependency`: the probe's own reason and message for the same run. */
+  cause?: { reason: Reason; message: string | null };
+  /** With reason `dependency`: the failing probes it is blamed on, each with its own explanation. */
+  roots?: Array<{ name: string; reason: Reason; message: string | null; hint: string | null }>;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
   transitions: number;
@@ -109,12 +115,13 @@ function cleanValue(value: Observation['value'], clean: Clean): Observation['val
   return value;
 }
 
-/** One probe's entry in `vitals.probes` and its `checks` entries. */
-export function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
-  const { now, lifecycle } = input;
+/**
+ * One probe's entry in `vitals.probes` and its `checks` entries. `view` comes
+ * from probeViews over every probe: a dependent's reason depends on its roots.
+ */
+export function details(p: ProbeSnapshot, view: ProbeView, input: DiagnosticsInput): { probe: ProbeDetails; checks: Array<[string, CheckEntry]> } {
   const clean: Clean = (text) => redactText(text, input.secrets);
   const maybe = (text: string | null): string | null => (text === null ? null : clean(text));
-  const view = probeView(p, lifecycle, now);
   // The latest run's status (stale → fail, warn before the first run); `state` says what hysteresis made of it.
   const status = view.shownStatus;
   const why = { reason: view.reason, message: maybe(view.message), hint: maybe(view.hint) };
@@ -136,6 +143,10 @@ export function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: Pro
     timeoutMs: p.timeoutMs,
     stale: view.stale,
     ...why,
+    dependsOn: [...view.dependsOn],
+    ...(view.dependency === undefined
+      ? {}
+      : { cause: { ...view.dependency.cause }, roots: view.dependency.roots.map((r) => ({ ...r })) }),
     consecutiveFailures: p.consecutiveFailures,
     consecutiveSuccesses: p.consecutiveSuccesses,
     transitions: p.transitions,
@@ -261,12 +272,14 @@ export function diagnosticsFrame(input: DiagnosticsInput): { head: Envelope; res
 export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBody {
   const checks: Record<string, CheckEntry[]> = {};
   const detailed: Record<string, ProbeDetails> = {};
-  for (const p of input.probes) {
-    if (input.only !== undefined && !input.only.has(p.name)) continue;
-    const { probe, checks: entries } = details(p, input);
+  // All probes, even when filtered: a detailed probe's root may be one that is not.
+  const views = probeViews(input.probes, input.lifecycle, input.now);
+  input.probes.forEach((p, i) => {
+    if (input.only !== undefined && !input.only.has(p.name)) return;
+    const { probe, checks: entries } = details(p, views[i] as ProbeView, input);
     detailed[p.name] = probe;
     for (const [key, entry] of entries) (checks[key] ??= []).push(entry);
-  }
+  });
   const { head, rest } = diagnosticsFrame(input);
   return { ...head, checks, vitals: { probes: detailed, ...rest } };
 }

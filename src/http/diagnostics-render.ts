@@ -1,6 +1,6 @@
 import type { Status } from '../core/types.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { isStale } from '../core/hysteresis.js';
+import { probeViews, type ProbeView } from '../core/read-model.js';
 import type { ProbeSnapshot } from '../core/state.js';
 import { details, diagnosticsFrame, type DiagnosticsInput } from './diagnostics-body.js';
 
@@ -34,9 +34,11 @@ export class DiagnosticsRenderer {
     const probes: string[] = [];
     const checks: string[] = [];
     let sliceStart = performance.now();
-    for (const snapshot of input.probes) {
+    // Views over every probe, even when filtered: a dependent's reason depends on its roots.
+    const views = probeViews(input.probes, input.lifecycle, input.now);
+    for (const [index, snapshot] of input.probes.entries()) {
       if (input.only !== undefined && !input.only.has(snapshot.name)) continue;
-      const part = this.part(snapshot, input);
+      const part = this.part(snapshot, views[index] as ProbeView, input);
       probes.push(part.probe);
       if (part.checks !== '') checks.push(part.checks);
       if (performance.now() - sliceStart > RENDER_SLICE_MS) {
@@ -51,17 +53,19 @@ export class DiagnosticsRenderer {
     return `${headJson.slice(0, -1)},"checks":{${checks.join(',')}},"vitals":{"probes":{${probes.join(',')}},${restJson.slice(1)}}`;
   }
 
-  private part(snapshot: ProbeSnapshot, input: DiagnosticsInput): Part {
-    // A stale probe's explanation counts the time since its last run: rebuilt every time (rare, and cheap alone).
-    const stale = isStale(snapshot, input.now, input.lifecycle.startedAt);
+  private part(snapshot: ProbeSnapshot, view: ProbeView, input: DiagnosticsInput): Part {
+    // Rebuilt every time when its text depends on more than its own snapshot:
+    // a stale probe's explanation counts the time since its last run, and a
+    // probe with dependencies is explained by its roots' runs.
+    const cacheable = !view.stale && view.dependsOn.length === 0;
     const cached = this.parts.get(snapshot);
-    if (cached !== undefined && !stale) return cached;
-    const { probe, checks } = details(snapshot, input);
+    if (cached !== undefined && cacheable) return cached;
+    const { probe, checks } = details(snapshot, view, input);
     const part: Part = {
       probe: `${JSON.stringify(snapshot.name)}:${JSON.stringify(probe)}`,
       checks: checks.map(([key, entry]) => `${JSON.stringify(key)}:[${JSON.stringify(entry)}]`).join(','),
     };
-    if (!stale) this.parts.set(snapshot, part);
+    if (cacheable) this.parts.set(snapshot, part);
     return part;
   }
 }

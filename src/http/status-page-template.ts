@@ -30,6 +30,10 @@ export interface ProbeRow {
   reason?: string;
   message?: string;
   hint?: string;
+  /** Set while it fails because of a failing dependency: its own reason and message for the run (reason is then `dependency`). */
+  cause?: { reason: string; message?: string };
+  /** Listed under its root, indented (the order is decided by the caller). */
+  dependent?: boolean;
   /** Epoch ms. */
   lastChange?: number;
   lastRun?: number;
@@ -116,6 +120,10 @@ function probeRow(row: ProbeRow, now: number): string {
   if (row.lastStatus !== undefined && row.lastStatus !== 'pass') {
     const head = `${row.lastStatus === 'fail' ? 'failed' : 'warning'}: ${row.reason ?? 'error'}`;
     detail.push(`<div class="why"><strong>${escapeHtml(head)}</strong>${row.message === undefined ? '' : ` — ${escapeHtml(row.message)}`}</div>`);
+    if (row.cause !== undefined) {
+      const own = `${row.cause.reason}${row.cause.message === undefined ? '' : ` — ${row.cause.message}`}`;
+      detail.push(`<div class="cause">own result: ${escapeHtml(own)}</div>`);
+    }
     if (row.hint !== undefined) detail.push(`<div class="hint">hint: ${escapeHtml(row.hint)}</div>`);
   }
   if (row.stale) detail.push('<div class="why"><strong>stale:</strong> no finished run for over 3 intervals</div>');
@@ -123,7 +131,7 @@ function probeRow(row: ProbeRow, now: number): string {
     row.lastChange === undefined
       ? '<span class="muted">never</span>'
       : `<time datetime="${new Date(row.lastChange).toISOString()}" title="${utc(row.lastChange)}">${ago(now - row.lastChange)} ago</time>`;
-  return `<tr class="probe row-${cls}" data-probe="${escapeHtml(row.name)}" data-state="${escapeHtml(row.state)}">
+  return `<tr class="probe row-${cls}${row.dependent === true ? ' dependent' : ''}" data-probe="${escapeHtml(row.name)}" data-state="${escapeHtml(row.state)}">
 <td data-label="State"><span class="badge ${cls}">${escapeHtml(stateText(row))}</span></td>
 <td data-label="Probe"><span class="name">${escapeHtml(row.name)}</span></td>
 <td data-label="Type">${escapeHtml(row.type)}</td>
@@ -157,7 +165,8 @@ td.num{text-align:right;white-space:nowrap}
 .badge{display:inline-block;padding:.1rem .55rem;border-radius:4px;color:#fff;font-weight:600;font-size:.85rem;white-space:nowrap}
 .badge.pass{background:var(--pass)}.badge.warn{background:var(--warn)}.badge.fail{background:var(--fail)}.badge.unknown{background:var(--unknown)}
 tr.row-fail{background:#fff5f5}
-.why{overflow-wrap:anywhere}.hint{color:var(--muted);overflow-wrap:anywhere}
+.why{overflow-wrap:anywhere}.hint,.cause{color:var(--muted);overflow-wrap:anywhere}
+tr.dependent td[data-label="Probe"]{padding-left:1.5rem}tr.dependent .name::before{content:"└ ";color:var(--muted)}
 .spark-line{stroke:#0969da}.spark-fail{fill:var(--fail)}.spark-warn{fill:var(--warn)}.spark-pass{fill:var(--pass)}
 footer{margin-top:1rem;font-size:.85rem}
 @media (max-width:720px){

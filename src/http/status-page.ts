@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { evaluate } from '../core/evaluate.js';
-import { maintenanceActive, probeView } from '../core/read-model.js';
+import { maintenanceActive, probeViews } from '../core/read-model.js';
+import { underRoots } from '../core/root-cause.js';
 import { redactText } from '../core/redact.js';
 import { requireToken } from './auth.js';
 import { BodyCache } from './body-cache.js';
@@ -70,8 +71,10 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
         const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
 
-        const probes: ProbeRow[] = snapshots.map((s) => {
-          const view = probeView(s, lifecycle, now);
+        const views = probeViews(snapshots, lifecycle, now);
+        const rows: ProbeRow[] = snapshots.map((s, i) => {
+          const view = views[i]!;
+          const cause = view.dependency?.cause;
           const reason = view.stale ? null : view.reason;
           return {
             name: s.name,
@@ -87,11 +90,17 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
             ...(reason === null ? {} : { reason }),
             ...(reason === null || view.message === null ? {} : { message: clean(view.message)! }),
             ...(reason === null || view.hint === null ? {} : { hint: clean(view.hint)! }),
+            ...(cause === undefined ? {} : { cause: { reason: cause.reason, ...(cause.message === null ? {} : { message: clean(cause.message)! }) } }),
             ...(s.lastChange === undefined ? {} : { lastChange: s.lastChange }),
             ...(s.lastRun === undefined ? {} : { lastRun: s.lastRun }),
             history: ctx.state.history(s.name).map((r) => ({ durationMs: r.durationMs, status: r.status })),
           };
         });
+        // Dependents under their root (CONTRACT §9): one red block per cause.
+        const rootOf = new Map(views.map((v) => [v.name, v.dependency?.roots[0]?.name]));
+        const probes = underRoots(rows, (r) => r.name, (r) => rootOf.get(r.name)).map(({ item, dependent }) =>
+          dependent ? { ...item, dependent } : item,
+        );
 
         const model: StatusPageModel = {
           serviceId: ctx.config.service.id,

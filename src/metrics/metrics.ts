@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { evaluate } from '../core/evaluate.js';
-import { maintenanceActive, probeView } from '../core/read-model.js';
+import { maintenanceActive, probeViews } from '../core/read-model.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import type { LifecycleState, ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
 import type { VitalsConfig } from '../core/settings.js';
@@ -76,8 +76,9 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
 
   /** Up and status follow the latest result (CONTRACT §6), not hysteresis; a stale probe counts as fail. */
   const views = (at: number) => {
-    const life = lifecycle();
-    return state.list().map((p) => ({ p, view: probeView(p, life, at) }));
+    const snapshots = state.list();
+    const all = probeViews(snapshots, lifecycle(), at);
+    return snapshots.map((p, i) => ({ p, view: all[i]! }));
   };
 
   new Gauge({
@@ -114,6 +115,17 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
       for (const p of state.list()) {
         for (const s of PROBE_STATES) this.set({ ...labelsOf(p), state: s }, s === p.state ? 1 : 0);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'vitals_probe_dependency_failing',
+    help: '1 while the probe fails because a probe it depends on (dependsOn) is failing: its alerts are the root\'s echo',
+    labelNames: probeLabels,
+    registers,
+    collect() {
+      this.reset();
+      for (const { p, view } of views(now())) this.set(labelsOf(p), view.dependency === undefined ? 0 : 1);
     },
   });
 

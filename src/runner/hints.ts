@@ -17,6 +17,7 @@ export const GENERIC_HINTS: Readonly<Record<Reason, string>> = {
     'the server is reachable but refusing work: check its logs for overload, startup or read-only mode, and retry once it has settled',
   threshold: 'an observed value crossed its warn/fail threshold: look at the measurement named in the message',
   config: 'the probe is misconfigured: check its options (URL, path, host) and any environment variables they use',
+  dependency: 'a probe this one depends on is failing: fix that one first (its name and reason are in the message); this one should recover with it',
   error: 'unexpected error: see the message, and the vitals log at debug level for more detail',
 };
 

@@ -443,6 +443,7 @@ function configuredFields({ settings, definition }: ScheduledProbe) {
     intervalMs: settings.intervalMs,
     timeoutMs: settings.timeoutMs,
     failureThreshold: settings.failureThreshold,
+    dependsOn: Object.freeze([...settings.dependsOn]),
   } satisfies Partial<ProbeSnapshot>;
 }
 

@@ -138,6 +138,12 @@ describe.skipIf(promtool === null)('alert rules: promtool', () => {
     ['a higher Postgres warning threshold', 'measurement="connectionsUtilization"} > 0.8', 'measurement="connectionsUtilization"} > 0.9', 'VitalsPostgresConnectionsHigh'],
     ['stale after 10 intervals instead of 3', '3 * (\n', '10 * (\n', 'VitalsProbeStale'],
     ['a dropped hint', 'Find who holds them', 'Find whoever holds them', 'VitalsPostgresConnectionsHigh'],
+    [
+      'no root-cause suppression (a dependent pages alongside its root)',
+      'unless on(instance, job, probe)\n          vitals_probe_dependency_failing == 1\n        for: 1m',
+      'unless on(instance, job, probe)\n          vitals_probe_dependency_failing == 2\n        for: 1m',
+      'VitalsCriticalProbeUnhealthy',
+    ],
   ])('promtool test rules fails for %s', (_what, from, to, alertname) => {
     const source = readFileSync(ALERTS_FILE, 'utf8');
     expect(source, 'mutation anchor still present').toContain(from);

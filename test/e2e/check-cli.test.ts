@@ -122,6 +122,36 @@ describe('vitals check', () => {
     expect(result.stdout).not.toContain(redis.password);
   });
 
+  it('dependsOn: a redis probe failing with its stopped-port root prints under the root as dependency; --json has cause', async () => {
+    // The redis probe points at the closed port too, so it fails for the same cause as its tcp root.
+    const dependent = `{ name: cache, type: redis, url: "${redis.url({ port: closedPort })}", timeout: 1s, dependsOn: [search] }`;
+    const file = config([dependent, upProbe(), downProbe(true)]);
+    const table = await check(['--config', file]);
+    expect(table.code).toBe(1);
+    const lines = table.stdout.split('\n');
+    const root = lines.findIndex((l) => /^✗ search\s/.test(l));
+    expect(lines.findIndex((l) => /^✓ api-port\s/.test(l)), table.stdout).toBeLessThan(root);
+    const under = lines.findIndex((l) => /^✗ └ cache\s+redis\s+[\d.]+\s+dependency: depends on search, which fails: refused$/.test(l));
+    expect(under, table.stdout).toBeGreaterThan(root);
+    expect(lines.slice(under + 1).join('\n')).toMatch(/^\s+own result: refused: /m);
+    expect(table.stdout).toMatch(/1 passed, 0 warned, 2 failed \(2 critical\) — not ready/);
+
+    const json = await check(['--config', file, '--json']);
+    expect(json.code).toBe(1);
+    const document = JSON.parse(json.stdout) as { probes: Array<Record<string, unknown>> };
+    const search = document.probes.find((p) => p.name === 'search')!;
+    expect(document.probes.find((p) => p.name === 'cache')).toMatchObject({
+      status: 'fail',
+      reason: 'dependency',
+      message: 'depends on search, which fails: refused',
+      hint: search.hint,
+      cause: { reason: 'refused', message: expect.any(String) },
+      roots: ['search'],
+      dependsOn: ['search'],
+    });
+    expect(json.stdout + table.stdout).not.toContain(redis.password);
+  });
+
   it('--probe runs only the named probes (repeatable)', async () => {
     const path = config([cacheProbe(), upProbe(), downProbe(true)]);
     const one = await check(['--config', path, '--probe', 'api-port']);

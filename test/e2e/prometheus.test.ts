@@ -16,6 +16,8 @@ import { spawnVitals, type VitalsProcess } from '../support/vitals-process.js';
  * evaluates a copy of deploy/prometheus/alerts.yml whose `for:` are 1s; then
  * the listener goes away and the alert must appear in Prometheus' API; then
  * vitals itself hangs (SIGSTOP, always resumed) and VitalsDown must fire.
+ * A second probe of the same listener depends on the first (dependsOn): it
+ * fails too, and the shipped rules must page for the root only.
  * Whole file well under 60 s.
  */
 
@@ -91,6 +93,12 @@ describe.skipIf(prometheusBinary === null)('vitals scraped by a real Prometheus'
         shutdown: { drainDelay: '0s', timeout: '5s' },
         probes: [
           { name: 'backend', type: 'tcp', host: '127.0.0.1', port: backendPort, interval: '1s', timeout: '500ms' },
+          // Unhealthy only after 4 failed runs: by then the root's latest run has failed too (same 1 s interval),
+          // so with the test's 1 s `for:` there is no window in which it fails while its root still passes.
+          {
+            name: 'backend-app', type: 'tcp', host: '127.0.0.1', port: backendPort, interval: '1s', timeout: '500ms',
+            failureThreshold: 4, dependsOn: ['backend'],
+          },
           { name: 'disk', type: 'disk', path: scratch, critical: false },
           { name: 'eventloop', type: 'eventloop' },
         ],
@@ -150,7 +158,7 @@ describe.skipIf(prometheusBinary === null)('vitals scraped by a real Prometheus'
     const ready = await until(() => query('vitals_ready{job="vitals"}'), (r) => r[0]?.value[1] === '1', 20_000);
     expect(ready.map((s) => s.value[1])).toEqual(['1']);
     const up = await query('vitals_probe_up');
-    expect(up.map((s) => s.metric.probe).sort()).toEqual(['backend', 'disk', 'eventloop']);
+    expect(up.map((s) => s.metric.probe).sort()).toEqual(['backend', 'backend-app', 'disk', 'eventloop']);
     expect(up.find((s) => s.metric.probe === 'backend')?.value[1]).toBe('1');
     expect((await query('up{job="vitals"}'))[0]?.value[1]).toBe('1');
     const active = await alerts();
@@ -167,14 +175,21 @@ describe.skipIf(prometheusBinary === null)('vitals scraped by a real Prometheus'
     const isFiring = (list: ActiveAlert[], name: string): boolean =>
       list.some((a) => a.labels.alertname === name && a.state === 'firing' && (name !== 'VitalsCriticalProbeUnhealthy' || a.labels.probe === 'backend'));
     const active = await until(alerts, (list) => isFiring(list, 'VitalsCriticalProbeUnhealthy') && isFiring(list, 'VitalsNotReady'), 25_000);
+    // The dependent is unhealthy as well, and known to fail because of its root.
+    await until(() => query('vitals_probe_state{probe="backend-app",state="unhealthy"} == 1'), (r) => r.length === 1, 15_000);
+    expect((await query('vitals_probe_dependency_failing{probe="backend-app"}'))[0]?.value[1]).toBe('1');
+    // Two more rule evaluations (1 s each) with the dependent unhealthy: still no alert for it.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const later = await alerts();
 
     const unhealthy = active.find((a) => a.labels.alertname === 'VitalsCriticalProbeUnhealthy');
     expect(unhealthy?.state).toBe('firing');
     expect(unhealthy?.labels).toMatchObject({ probe: 'backend', type: 'tcp', severity: 'critical', job: 'vitals' });
     expect(unhealthy?.annotations.hint).toContain('/diagnostics?probe=backend');
     expect(active.find((a) => a.labels.alertname === 'VitalsNotReady')?.state).toBe('firing');
-    // Only the probe that failed: the disk and eventloop probes stay quiet.
+    // Only the root: the dependent is suppressed (one page per outage), disk and eventloop stay quiet.
     expect(active.filter((a) => a.labels.alertname === 'VitalsCriticalProbeUnhealthy').map((a) => a.labels.probe)).toEqual(['backend']);
+    expect(later.filter((a) => a.labels.alertname === 'VitalsCriticalProbeUnhealthy').map((a) => a.labels.probe)).toEqual(['backend']);
     expect((await query('vitals_ready{job="vitals"}'))[0]?.value[1]).toBe('0');
     expect((await query('vitals_probe_failures_total{probe="backend",reason="refused"} > 0')).length).toBe(1);
     // 2 failed runs at 1 s, a 1 s scrape, 1 s rule evaluations: seconds, not tens of seconds.

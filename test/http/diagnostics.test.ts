@@ -236,12 +236,12 @@ describe('GET /diagnostics: body', () => {
         probes: [
           {
             name: 'db', type: 'postgres', definition: probeDefinitions.postgres, critical: true, groups: ['ready'], intervalMs: 10_000, timeoutMs: 2_000,
-            failureThreshold: 2, successThreshold: 1, warn: {}, fail: {},
+            failureThreshold: 2, successThreshold: 1, dependsOn: [], warn: {}, fail: {},
             options: { url: `postgres://app:${DB_PASSWORD}@db:5432/app` },
           },
           {
             name: 'llm', type: 'http', definition: probeDefinitions.http, critical: false, groups: ['ready'], intervalMs: 60_000, timeoutMs: 2_000,
-            failureThreshold: 2, successThreshold: 1, warn: {}, fail: {},
+            failureThreshold: 2, successThreshold: 1, dependsOn: [], warn: {}, fail: {},
             options: { url: 'https://api.example/v1/models', headers: { Authorization: `Bearer ${API_KEY}` } },
           },
         ],
@@ -260,6 +260,24 @@ describe('GET /diagnostics: body', () => {
     const { app } = await withToken({ deps: { redactedConfig: () => ({ probes: [{ name: 'db', url: 'postgres://app:***@db/app' }] }) } });
     const body = (await app.inject({ url: '/diagnostics', headers: bearer })).json();
     expect(body.vitals.config).toEqual({ probes: [{ name: 'db', url: 'postgres://app:***@db/app' }] });
+  });
+
+  it('?probe=<dependent>: still blamed on its root, which is not detailed itself', async () => {
+    const { app } = await harness([
+      snapshot({ name: 'net', state: 'unhealthy', last: result('fail', NOW - 1_000, { hint: 'open the firewall' }), lastRun: NOW - 1_000 }),
+      snapshot({ name: 'db', dependsOn: ['net'], state: 'unhealthy', last: result('fail', NOW - 500, { reason: 'timeout', message: 'no answer within 2s' }), lastRun: NOW - 500 }),
+    ]);
+    const body = (await app.inject({ url: '/diagnostics?probe=db' })).json();
+    expect(Object.keys(body.vitals.probes)).toEqual(['db']);
+    expect(body.vitals.probes.db).toMatchObject({
+      reason: 'dependency',
+      message: 'depends on net, which fails: refused',
+      hint: 'open the firewall',
+      dependsOn: ['net'],
+      cause: { reason: 'timeout', message: 'no answer within 2s' },
+      roots: [{ name: 'net', reason: 'refused', message: 'connection refused', hint: 'open the firewall' }],
+    });
+    expect(body.checks['db:status'][0].output).toBe('depends on net, which fails: refused');
   });
 
   it('?probe filters checks and vitals.probes (repeatable, comma-separated); unknown → 404; other params → 400', async () => {

@@ -114,6 +114,7 @@ export function configFor(snapshots: readonly ProbeSnapshot[], overrides: Partia
       timeoutMs: s.timeoutMs,
       failureThreshold: 2,
       successThreshold: 1,
+      dependsOn: [...(s.dependsOn ?? [])],
       warn: {},
       fail: {},
       options: {},

@@ -39,6 +39,8 @@ export interface RedisServer {
   resume(): void;
   /** Stop (keeping the dir and its dump.rdb) and start again with new options; resolves once the port accepts. */
   restart(options?: RedisStartOptions): Promise<void>;
+  /** Stop the process but keep its port and dir (connections are then refused); restart() brings it back. */
+  halt(): Promise<void>;
   output(): string;
   /** Stop the server and delete the temp dir. Idempotent. */
   stop(): Promise<void>;
@@ -144,6 +146,9 @@ export async function startRedis(initial: RedisStartOptions = {}): Promise<Redis
     async restart(options = {}) {
       await proc?.stop();
       await launch(options);
+    },
+    async halt() {
+      await proc?.stop();
     },
     output: () => proc?.output() ?? '',
     async stop() {

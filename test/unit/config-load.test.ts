@@ -107,6 +107,7 @@ describe('loadConfig: file contents', () => {
       timeoutMs: 500,
       failureThreshold: 1,
       successThreshold: 1,
+      dependsOn: [],
       warn: { connectTime: 250, usedRatio: 0.7, daysLeft: 14 },
       fail: { usedRatio: 0.9 },
       options: { host: '127.0.0.1', port: 5432, verbose: false },

@@ -45,6 +45,7 @@ describe('defaults when the file says little', () => {
       timeoutMs: 2_000,
       failureThreshold: 2,
       successThreshold: 1,
+      dependsOn: [],
       warn: { usedRatio: 0.8, daysLeft: 14 },
       fail: { usedRatio: 0.9, daysLeft: 3 },
       options: { host: '127.0.0.1', port: 5432, verbose: false },

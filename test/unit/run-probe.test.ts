@@ -40,6 +40,7 @@ function settings(overrides: Partial<ProbeSettings> = {}): ProbeSettings {
     timeoutMs: 1_000,
     failureThreshold: 2,
     successThreshold: 1,
+    dependsOn: [],
     warn: { connectionsUtilization: 0.8, daysUntilExpiry: 14 },
     fail: { connectionsUtilization: 0.95, daysUntilExpiry: 3 },
     options: {},

@@ -34,6 +34,7 @@ function settings(name: string, overrides: Partial<ProbeSettings> = {}): ProbeSe
     timeoutMs: 2_000,
     failureThreshold: 2,
     successThreshold: 1,
+    dependsOn: [],
     warn: {},
     fail: {},
     options: {},
@@ -553,7 +554,7 @@ describe('Scheduler: timers', () => {
       const { Scheduler } = await import('./src/runner/scheduler.js');
       const { pino } = await import('pino');
       const settings = { name: 'a', type: 'tcp', critical: true, groups: ['ready'], intervalMs: 60000, timeoutMs: 1000,
-        failureThreshold: 2, successThreshold: 1, warn: {}, fail: {}, options: {} };
+        failureThreshold: 2, successThreshold: 1, dependsOn: [], warn: {}, fail: {}, options: {} };
       const definition = { componentType: 'system', hints: { reasons: {} }, measurements: {} };
       const probe = { check: async () => ({ observations: [] }), close: async () => {} };
       const s = new Scheduler({ logger: pino({ level: 'silent' }), probes: [{ definition, probe, settings }] });
