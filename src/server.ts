@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { configSecrets, redactedConfig } from './config/load.js';
 import type { VitalsConfig } from './core/settings.js';
+import { heartbeatLookup } from '../probes/heartbeat.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './metrics/index.js';
 import { buildProbes } from './runner/build-probes.js';
@@ -86,6 +87,7 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     lifecycle,
     metrics,
     runProbe: (name: string) => scheduler.runNow(name),
+    heartbeat: heartbeatLookup(probes.map((configured) => [configured.settings.name, configured.probe])),
     maintenance: {
       start: (reason: string, ttlMs: number) => lifecycle.startMaintenance(reason, ttlMs),
       end: () => lifecycle.endMaintenance(),

@@ -67,6 +67,8 @@ export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEn
     issues.push(issueAt(['auth', 'protectMetrics'], 'needs auth.token: there is no token to protect /metrics with'));
   }
 
+  probes.forEach((probe) => fillPushToken(probe, token, firstIndexByName.get(probe.name) ?? 0, issues));
+
   const envPort = portFromEnv(env, issues);
   const { service, server } = written;
   if (issues.length > 0 || service === undefined || server === undefined || auth === undefined || shutdown === undefined) {
@@ -105,4 +107,21 @@ function portFromEnv(env: NodeJS.ProcessEnv, issues: ConfigIssue[]): number | un
     return port;
   }
   return undefined;
+}
+
+/**
+ * A type with a `tokenOption` (heartbeat) takes pushes guarded by a secret:
+ * the probe's own, else auth.token, copied into its options so every reader
+ * sees the one effective token. With neither, anyone could push: a config error.
+ */
+function fillPushToken(probe: ProbeSettings, authToken: string | undefined, index: number, issues: ConfigIssue[]): void {
+  const key = probe.definition.tokenOption;
+  if (key === undefined) return;
+  const own = probe.options[key];
+  if (typeof own === 'string' && own !== '') return;
+  if (authToken === undefined) {
+    issues.push(issueAt(['probes', index, key], `required: a ${probe.type} probe needs a token callers present (set ${key} here, or auth.token)`));
+    return;
+  }
+  probe.options = { ...probe.options, [key]: authToken };
 }

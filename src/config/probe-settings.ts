@@ -43,8 +43,10 @@ export interface BuiltProbe {
  * options are validated separately (a key unknown to both is an error),
  * and every problem in the entry is reported, not just the first.
  *
- * Interval: probe's `interval`, else `defaults.interval` if the file wrote one,
- * else the type's default (core 10s, auxiliary 30s, external 60s).
+ * Interval: probe's `interval`, else the one the type derives from the probe's
+ * own options (intervalFor: a heartbeat checks at a tenth of expectEvery), else
+ * `defaults.interval` if the file wrote one, else the type's default (core
+ * 10s, auxiliary 30s, external 60s).
  * Timeout: probe's `timeout`, else `defaults.timeout` if written; either must
  * be < interval. With neither, the built-in 2s, shortened to half the
  * interval for very short intervals (so a 1s interval still works).
@@ -91,7 +93,8 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
   const thresholds = effectiveThresholds(definition, settingsIn.warn, settingsIn.fail, at);
   issues.push(...thresholds.issues);
 
-  const intervalMs = settingsIn.interval ?? inherited.intervalMs ?? definition.defaultIntervalMs;
+  const derivedIntervalMs = options === undefined ? undefined : definition.intervalFor?.(options);
+  const intervalMs = settingsIn.interval ?? derivedIntervalMs ?? inherited.intervalMs ?? definition.defaultIntervalMs;
   let timeoutMs = settingsIn.timeout ?? inherited.timeoutMs;
   if (timeoutMs === undefined) {
     timeoutMs = Math.min(inherited.builtinTimeoutMs, Math.max(1, Math.floor(intervalMs / 2)));
@@ -109,7 +112,7 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
       type: definition.type,
       definition,
       ...(modulePathWritten === undefined ? {} : { module: modulePathWritten }),
-      critical: settingsIn.critical ?? true,
+      critical: settingsIn.critical ?? definition.defaultCritical ?? true,
       groups,
       intervalMs,
       timeoutMs,

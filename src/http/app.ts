@@ -10,6 +10,7 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
 import { adminRoutes } from './admin.js';
+import { heartbeatRoutes } from './heartbeat.js';
 import { statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
@@ -80,6 +81,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await scope.register(docsRoutes(document));
     await scope.register(statusPageRoutes(document));
     await scope.register(adminRoutes(document));
+    await scope.register(heartbeatRoutes(document));
   });
   return app;
 }
