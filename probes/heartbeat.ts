@@ -67,7 +67,8 @@ export class HeartbeatProbe implements Probe {
   async check(): Promise<CheckReport> {
     const sinceMs = Math.max(0, this.now() - this.lastSuccessMs);
     const observations = [{ measurement: 'sinceLastBeat', value: Math.round(sinceMs / 100) / 10, unit: 'seconds' as const }];
-    const details = { info: { expectEvery: formatDuration(this.expectMs), grace: formatDuration(this.graceMs), sinceLastBeatSeconds: observations[0]!.value } };
+    const info = { expectEvery: formatDuration(this.expectMs), grace: formatDuration(this.graceMs) };
+    const details = { info, observations };
     if (this.failure !== undefined) {
       throw new ProbeError('unavailable', this.failure, { hint: WORKER_HINT, details });
     }
@@ -77,7 +78,7 @@ export class HeartbeatProbe implements Probe {
         details,
       });
     }
-    return { observations, info: details.info };
+    return { observations, info };
   }
 
   async close(): Promise<void> {

@@ -110,6 +110,11 @@ describe('POST /heartbeat/{name}', () => {
     expect(last.reason).toBe('timeout');
     expect(last.message).toMatch(/^no heartbeat for 1\.\ds; expected every 1s$/);
     expect(last.hint).toMatch(/logs/);
+    // The reading survives the failure: it is what an alert or a graph wants most.
+    expect(last.observations).toEqual([{ measurement: 'sinceLastBeat', value: expect.any(Number), unit: 'seconds' }]);
+    expect(last.observations[0]!.value as number).toBeGreaterThanOrEqual(1.2);
+    const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/vitals_probe_observed_value\{[^}]*probe="nightly-backup"[^}]*measurement="sinceLastBeat"[^}]*unit="seconds"[^}]*\} 1\.\d/);
     const diag = await diagnosticsOf(service, 'nightly-backup');
     expect(diag).toMatchObject({ status: 'fail', output: expect.stringMatching(/^no heartbeat for/) });
   });
