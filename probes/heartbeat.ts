@@ -1,13 +1,32 @@
 import { z } from 'zod';
-import { formatDuration } from '../src/core/duration.js';
+import { formatDuration, parseDuration } from '../src/core/duration.js';
 import { ProbeError } from '../src/core/errors.js';
 import type { Probe, ProbeDefinition } from '../src/core/probe.js';
 import type { CheckReport } from '../src/core/types.js';
-import { durationSchema } from '../src/config/schema.js';
+import { DURATION_HELP, durationSchema } from '../src/config/schema.js';
+
+/**
+ * A duration kept as written, so `config print` shows `5m` (and prints a file
+ * that parses again), checked with the messages of every config duration.
+ */
+function writtenDuration(allowZero: boolean) {
+  const check = durationSchema({ allowZero });
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? 'required' : `invalid duration ${JSON.stringify(issue.input)} (${DURATION_HELP})`) })
+    .superRefine((text, ctx) => {
+      const result = check.safeParse(text);
+      if (!result.success) ctx.addIssue({ code: 'custom', message: result.error.issues[0]?.message ?? `invalid duration (${DURATION_HELP})` });
+    });
+}
+
+/** Already validated by writtenDuration. */
+function ms(text: string): number {
+  return parseDuration(text) ?? 0;
+}
 
 const options = z.object({
-  expectEvery: durationSchema(),
-  grace: durationSchema({ allowZero: true }).optional(),
+  expectEvery: writtenDuration(false),
+  grace: writtenDuration(true).optional(),
   // Config fills it from auth.token when absent (tokenOption below), so it is always set by create().
   token: z.string().optional(),
 });
@@ -49,8 +68,8 @@ export class HeartbeatProbe implements Probe {
 
   constructor(opts: HeartbeatOptions, private readonly now: () => number = Date.now) {
     this.token = opts.token ?? '';
-    this.expectMs = opts.expectEvery;
-    this.graceMs = opts.grace ?? Math.round(opts.expectEvery / 10);
+    this.expectMs = ms(opts.expectEvery);
+    this.graceMs = opts.grace === undefined ? Math.round(this.expectMs / 10) : ms(opts.grace);
     this.lastSuccessMs = now();
   }
 
@@ -97,7 +116,7 @@ export const heartbeatProbe: ProbeDefinition<typeof options> = {
   type: 'heartbeat',
   componentType: 'component',
   defaultIntervalMs: MAX_INTERVAL_MS,
-  intervalFor: (opts) => Math.max(MIN_INTERVAL_MS, Math.min(MAX_INTERVAL_MS, Math.round(opts.expectEvery / 10))),
+  intervalFor: (opts) => Math.max(MIN_INTERVAL_MS, Math.min(MAX_INTERVAL_MS, Math.round(ms(opts.expectEvery) / 10))),
   // A background job that stopped is worth an alert, not a reason to take the web tier out of rotation.
   defaultCritical: false,
   tokenOption: 'token',

@@ -122,11 +122,12 @@ describe('heartbeat probes on the real process', () => {
     expect(counts.get(200)).toBeLessThanOrEqual(120);
     expect(counts.get(429)).toBeGreaterThanOrEqual(4_880);
     expect(Number(retryAfter)).toBeGreaterThan(0);
-    expect(elapsedMs).toBeLessThan(30_000);
+    // Mostly the senders' own time on a shared machine; the CPU bound below is vitals' share.
+    expect(elapsedMs).toBeLessThan(45_000);
     expect(cpu).toBeLessThan(15);
     expect(rssGrowth).toBeLessThan(100 * 1024 * 1024);
     expect(ready.status).toBe(200);
     expect(readyMs).toBeLessThan(500);
     expect(await probeOf('worker')).toMatchObject({ status: 'pass' });
-  }, 60_000);
+  }, 90_000);
 });
