@@ -64,6 +64,7 @@ export class HeartbeatProbe implements Probe {
   private readonly graceMs: number;
   /** Missed beats count from here until the first beat: a worker that never started is caught too. */
   private lastSuccessMs: number;
+  private beaten = false;
   private failure: string | undefined;
 
   constructor(opts: HeartbeatOptions, private readonly now: () => number = Date.now) {
@@ -75,6 +76,7 @@ export class HeartbeatProbe implements Probe {
 
   beat(): void {
     this.lastSuccessMs = this.now();
+    this.beaten = true;
     this.failure = undefined;
   }
 
@@ -86,7 +88,12 @@ export class HeartbeatProbe implements Probe {
   async check(): Promise<CheckReport> {
     const sinceMs = Math.max(0, this.now() - this.lastSuccessMs);
     const observations = [{ measurement: 'sinceLastBeat', value: Math.round(sinceMs / 100) / 10, unit: 'seconds' as const }];
-    const info = { expectEvery: formatDuration(this.expectMs), grace: formatDuration(this.graceMs) };
+    const info = {
+      expectEvery: formatDuration(this.expectMs),
+      grace: formatDuration(this.graceMs),
+      // null: no beat since vitals started; sinceLastBeat then counts from the start.
+      lastBeat: this.beaten ? new Date(this.lastSuccessMs).toISOString() : null,
+    };
     const details = { info, observations };
     if (this.failure !== undefined) {
       throw new ProbeError('unavailable', this.failure, { hint: WORKER_HINT, details });

@@ -29,14 +29,19 @@ describe('heartbeat probe', () => {
   it('passes until expectEvery + grace (default 10 %), then fails with reason timeout and the contract message', async () => {
     const { probe, clock } = probeAt({ expectEvery: '5m' });
     clock.now += 330_000; // exactly 5m + 30s: still on time
-    expect(await probe.check()).toMatchObject({ observations: [{ measurement: 'sinceLastBeat', value: 330, unit: 'seconds' }] });
+    expect(await probe.check()).toMatchObject({
+      observations: [{ measurement: 'sinceLastBeat', value: 330, unit: 'seconds' }],
+      info: { expectEvery: '5m', grace: '30s', lastBeat: null },
+    });
     clock.now += 42_000;
     const error = await failure(probe);
     expect(error.reason).toBe('timeout');
     expect(error.message).toBe('no heartbeat for 6m12s; expected every 5m');
     expect(error.details?.observations).toEqual([{ measurement: 'sinceLastBeat', value: 372, unit: 'seconds' }]);
     probe.beat();
-    expect((await probe.check()).observations[0]!.value).toBe(0);
+    const after = await probe.check();
+    expect(after.observations[0]!.value).toBe(0);
+    expect(after.info?.lastBeat).toBe(new Date(clock.now).toISOString());
   });
 
   it('fails with reason unavailable after fail() until the next beat, and honours an explicit grace of 0', async () => {
