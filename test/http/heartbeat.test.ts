@@ -192,6 +192,14 @@ describe('POST /heartbeat/{name}/fail', () => {
     expect(big.statusCode).toBe(413);
     expect(big.json()).toMatchObject({ code: 'VITALS_ERR_PAYLOAD_TOO_LARGE' });
     expect(service.scheduler.get('own-token')?.last?.reason).not.toBe('unavailable');
+    // The token is checked before the body is read: a stranger gets 401, not 413.
+    const stranger = await service.app.inject({
+      method: 'POST',
+      url: '/heartbeat/own-token/fail',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'x'.repeat(64 * 1024),
+    });
+    expect(stranger.statusCode).toBe(401);
 
     const empty = await service.app.inject({ method: 'POST', url: '/heartbeat/own-token/fail', headers: bearer(JOB_TOKEN) });
     expect(empty.statusCode).toBe(200);
