@@ -35,6 +35,8 @@ export interface Inherited {
 
 export interface BuiltProbe {
   settings?: ProbeSettings;
+  /** The type's definition, once resolved: also when the entry has other problems. */
+  definition?: ProbeDefinition;
   issues: ConfigIssue[];
 }
 
@@ -103,10 +105,11 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
     issues.push(issueAt([...at, 'timeout'], `must be less than interval (${formatDuration(intervalMs)})${origin}`));
   }
 
-  if (issues.length > 0 || options === undefined || settingsIn.name === undefined) return { issues };
+  if (issues.length > 0 || options === undefined || settingsIn.name === undefined) return { issues, definition };
   const groups: Group[] = settingsIn.groups === undefined ? [...(definition.defaultGroups ?? ['ready'])] : [...new Set(settingsIn.groups)];
   return {
     issues,
+    definition,
     settings: {
       name: settingsIn.name,
       type: definition.type,

@@ -86,6 +86,9 @@ describe('heartbeat config', () => {
     };
     const noToken = ['auth: { token: "" }', 'probes:', '  - name: job', '    type: heartbeat', '    expectEvery: 5m', ''].join('\n');
     expect(issuesOf(noToken)).toEqual([{ path: 'probes[0].token', message: expect.stringMatching(/needs a token.*auth\.token/) }]);
+    // Reported together with the entry's other problems, not after they are fixed.
+    const both = ['probes:', '  - { name: job, type: heartbeat, expectEvery: soon }', ''].join('\n');
+    expect(issuesOf(both).map((issue) => issue.path).sort()).toEqual(['probes[0].expectEvery', 'probes[0].token']);
     const noEvery = ['auth: { token: t }', 'probes:', '  - name: job', '    type: heartbeat', ''].join('\n');
     expect(issuesOf(noEvery)).toEqual([{ path: 'probes[0].expectEvery', message: expect.stringMatching(/required/) }]);
   });
