@@ -7,99 +7,15 @@
 //   npm run bench                       # defaults: 3 reps, 5 s each, 10 connections
 //   BENCH_REPS=5 BENCH_DURATION=10 npm run bench
 import autocannon from 'autocannon';
-import { execFileSync, fork } from 'node:child_process';
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { PIN, cpuSeconds, median, startServer as start, tenProbes } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const TICKS = 100; // USER_HZ on Linux
 
-// Pin the load generator to CPU 0 and the servers to CPU 1 when there are two
-// or more CPUs and taskset exists: on a 2-core machine, letting the scheduler
-// move them around made the CPU-per-request ratio swing by ±8 % run to run.
-const PIN = (() => {
-  // Asked before pinning: availableParallelism() follows this process's affinity.
-  if (availableParallelism() < 2 || process.env.BENCH_NO_PIN === '1') return false;
-  try {
-    execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-function pinServer(pid) {
-  if (PIN) execFileSync('taskset', ['-cp', '1', String(pid)], { stdio: 'ignore' });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** utime + stime of a process, in seconds, from /proc/PID/stat. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
-
-async function waitReady(url, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-}
-
-function vitalsConfig(targets) {
-  const probes = [
-    { name: 'loop', type: 'eventloop' },
-    { name: 'mem', type: 'memory' },
-    { name: 'root', type: 'disk', path: '/' },
-  ];
-  for (let i = 1; i <= 4; i++) probes.push({ name: `tcp-${i}`, type: 'tcp', host: '127.0.0.1', port: targets.tcpPort, interval: '1h' });
-  for (let i = 1; i <= 3; i++) probes.push({ name: `up-${i}`, type: 'http', url: `http://127.0.0.1:${targets.httpPort}/health`, interval: '1h' });
-  const lines = ['service: { id: bench }', 'probes:'];
-  for (const p of probes) lines.push(`  - ${JSON.stringify(p)}`);
-  return `${lines.join('\n')}\n`;
-}
-
-async function startServer(kind, targets) {
-  const port = await freePort();
-  let child;
-  if (kind === 'bare') {
-    child = fork(new URL('./bare-server.mjs', import.meta.url), [String(port)], { stdio: 'ignore' });
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'vitals-bench-'));
-    const file = join(dir, 'vitals.yaml');
-    writeFileSync(file, vitalsConfig(targets));
-    child = fork(new URL('../dist/src/cli/main.js', import.meta.url), ['serve', '--config', file], {
-      stdio: 'ignore',
-      env: { ...process.env, VITALS_PORT: String(port), VITALS_LOG_LEVEL: 'warn' },
-    });
-  }
-  pinServer(child.pid);
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(`${base}/ready`);
-  return { kind, base, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
-}
+/** The bare route, or a vitals with the ten probes (intervals 1 h: no probe runs under load). */
+const startServer = (kind, targets) => start(kind, kind === 'bare' ? {} : { probes: tenProbes(targets) });
 
 async function measure(server, path) {
   const before = cpuSeconds(server.pid);
@@ -109,8 +25,6 @@ async function measure(server, path) {
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.kind} ${path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerReqUs: (cpu / requests) * 1e6, requests };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const targets = await startTargets();
 const bare = await startServer('bare', targets);

@@ -84,12 +84,13 @@ export const diskProbe: ProbeDefinition<typeof options> = {
     },
     measurements: {
       usedRatio:
-        'the disk is filling up: find what grew (`du -xh --max-depth=1 PATH | sort -h`), rotate or delete old logs, prune unused images and volumes (`docker system prune`), or grow the volume',
+        'the disk is filling up: find what grew (`du -xh --max-depth=1 {path} | sort -h`), rotate or delete old logs, prune unused images and volumes (`docker system prune`), or grow the volume',
       inodesUsedRatio:
         'the filesystem is running out of inodes (too many small files): find directories with huge file counts (caches, sessions, mail queues) and clean them up',
       freeBytes: 'free space is below the configured floor: clean up or grow the volume',
     },
   },
+  hintTarget: ({ path }) => ({ path }),
   create(parsed) {
     return createDiskProbe(parsed);
   },

@@ -31,7 +31,17 @@ const options = z.object({
 type DnsOptions = z.output<typeof options>;
 
 const HINT_DNS =
-  'the name did not resolve: check the spelling and the record in its zone, the resolver configuration (/etc/resolv.conf, search domains, the servers option) and ask the same server by hand (`nslookup NAME SERVER` / `dig @SERVER NAME`)';
+  'the name did not resolve: check the spelling and the record in its zone, the resolver configuration (/etc/resolv.conf, search domains, the servers option) and ask the same server by hand (`{dig}`)';
+
+/** The dig command that asks what this probe asks, of the server it asks (the system resolver when none is set). */
+function digCommand(opts: DnsOptions): string {
+  const server = opts.servers?.[0];
+  if (server === undefined) return `dig ${opts.host} ${opts.recordType}`;
+  const withPort = /^\[([^\]]+)\]:(\d+)$/.exec(server) ?? (net.isIP(server) === 0 ? /^([^:]+):(\d+)$/.exec(server) : null);
+  const address = withPort?.[1] ?? server;
+  const port = withPort?.[2] === undefined ? '' : ` -p ${withPort[2]}`;
+  return `dig @${address}${port} ${opts.host} ${opts.recordType}`;
+}
 
 /** c-ares error codes as an operator reads them in dig output. */
 const DNS_FAILURES: Readonly<Record<string, string>> = {
@@ -155,6 +165,7 @@ export const dnsProbe: ProbeDefinition<typeof options> = {
         'name resolution is slow: check the resolver\'s load and upstream forwarders, and search-domain expansion (ndots) adding queries',
     },
   },
+  hintTarget: (opts) => ({ host: opts.host, dig: digCommand(opts) }),
   create(parsed) {
     return createDnsProbe(parsed);
   },

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { TLSSocket } from 'node:tls';
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ProbeError } from '../src/core/errors.js';
@@ -7,7 +6,7 @@ import type { Probe, ProbeDefinition } from '../src/core/probe.js';
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, CheckWarning, Observation } from '../src/core/types.js';
 import { caLoader } from './shared/ca-file.js';
-import { chainExpiry } from './shared/cert-chain.js';
+import { daysUntil, expiredNote, expirySeconds, type CertificateFacts } from './shared/cert-chain.js';
 import {
   describeExpected,
   isStatusRange,
@@ -16,8 +15,19 @@ import {
   statusExpected,
   type StatusSpec,
 } from './shared/http-expectations.js';
-import { findTlsFailure, TLS_HINT } from './shared/tls-failure.js';
+import { findRejectedCertificate, inspectingConnector, type InspectingOptions } from './shared/peer-certificate.js';
+import {
+  describeHostMismatch,
+  describeTlsCode,
+  EXPIRY_HINT,
+  findTlsFailure,
+  hostMismatchHint,
+  isHostMismatch,
+  TLS_HINT,
+} from './shared/tls-failure.js';
+import { urlTarget } from './shared/hint-target.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { managedClient } from './shared/managed-client.js';
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
@@ -155,67 +165,58 @@ function createDispatcher(
   { Agent, buildConnector, interceptors }: Undici,
   opts: HttpOptions,
   ca: Buffer | undefined,
-  onPeerExpiry: (epochSeconds: number) => void,
+  onCertificate: InspectingOptions['onCertificate'],
 ): {
   agent: Agent;
   dispatcher: Dispatcher;
 } {
-  const connect = buildConnector({ ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !opts.insecure });
   const agent = new Agent({
     // Probes run every tens of seconds: keep a connection briefly, never many.
     connections: 2,
     keepAliveTimeout: 4_000,
-    connect(connectOptions, callback) {
-      connect(connectOptions, (error, socket) => {
-        if (error !== null) {
-          callback(error, null);
-          return;
-        }
-        if (socket instanceof TLSSocket) {
-          const expiry = chainExpiry(socket.getPeerCertificate(true));
-          if (expiry !== undefined) onPeerExpiry(Math.floor(expiry.earliestMs / 1000));
-        }
-        callback(null, socket);
-      });
-    },
+    connect: inspectingConnector(buildConnector, ca, { verify: !opts.insecure, onCertificate }),
   });
   const dispatcher = opts.followRedirects ? agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) : agent;
   return { agent, dispatcher };
+}
+
+/** The certificate part of an https probe's info, as /diagnostics and `vitals check` show it. */
+function certificateInfo(facts: CertificateFacts, verification: string): Record<string, string | number> {
+  return { ...facts, verification };
 }
 
 function createHttpProbe(opts: HttpOptions): Probe {
   const loadCa = caLoader(opts.ca);
   const target = `${opts.method} ${redactUrl(opts.url)}`;
   const isHttps = opts.url.toLowerCase().startsWith('https:');
-  let connection: { agent: Agent; dispatcher: Dispatcher } | undefined;
-  let certExpiry: number | undefined;
+  /** The last certificate a connection presented: a kept-alive connection does not show it again. */
+  let certificate: { facts: CertificateFacts; verification: string } | undefined;
   undiciLibrary.preload();
 
-  const dispatcherFor = async (undici: Undici): Promise<Dispatcher> => {
-    connection ??= createDispatcher(undici, opts, await loadCa(), (seconds) => (certExpiry = seconds));
-    return connection.dispatcher;
-  };
+  const connection = managedClient<{ agent: Agent; dispatcher: Dispatcher }>({
+    open: async () =>
+      createDispatcher(await undiciLibrary.get(), opts, await loadCa(), (facts, verdict) => {
+        certificate = { facts, verification: verdict === undefined ? 'ok' : describeTlsCode(verdict) };
+      }),
+    // A graceful close waits for requests in flight; a hung peer gets destroyed instead.
+    close: ({ agent }) => agent.close(),
+    destroy: ({ agent }) => agent.destroy(),
+  });
 
   return {
+    prepare: undiciLibrary.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
-      const undici = await undiciLibrary.get();
-      const { request } = undici;
-      const dispatcher = await dispatcherFor(undici);
+      const { request } = await undiciLibrary.get();
+      const { dispatcher } = await connection.get(signal);
       const started = performance.now();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(opts.url, {
-          method: opts.method,
-          headers: opts.headers,
-          dispatcher,
-          signal,
-          ...(opts.method === 'POST' ? { body: '' } : {}),
-        });
-      } catch (error) {
-        const failure = findTlsFailure(error);
-        if (failure === undefined) throw error;
-        throw new ProbeError('tls', `${target}: TLS ${failure.description}`, { hint: TLS_HINT, cause: error });
-      }
+      // Connection and TLS failures propagate as they are; classifyError names them.
+      const response = await request(opts.url, {
+        method: opts.method,
+        headers: opts.headers,
+        dispatcher,
+        signal,
+        ...(opts.method === 'POST' ? { body: '' } : {}),
+      });
       const status = response.statusCode;
       const statusLine = `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''} from ${target}`;
       const expected = statusExpected(status, opts.expectStatus as StatusSpec[]);
@@ -260,6 +261,8 @@ function createHttpProbe(opts: HttpOptions): Probe {
         statusObservation,
         { measurement: 'bodyBytes', value: read.bytes.length, unit: 'bytes' },
       ];
+      const seen = isHttps ? certificate : undefined;
+      if (seen !== undefined) observations.push({ measurement: 'daysUntilExpiry', value: daysUntil(seen.facts), unit: 'days' });
 
       if (expected) {
         const mismatch = bodyMismatch(opts, read);
@@ -268,32 +271,19 @@ function createHttpProbe(opts: HttpOptions): Probe {
 
       const report: CheckReport = {
         observations,
-        info: { url: redactUrl(opts.url), method: opts.method, bodyTruncated: read.truncated },
+        info: {
+          url: redactUrl(opts.url),
+          method: opts.method,
+          bodyTruncated: read.truncated,
+          ...(seen === undefined ? {} : certificateInfo(seen.facts, seen.verification)),
+        },
       };
       if (warnings.length > 0) report.warnings = warnings;
-      if (isHttps && certExpiry !== undefined) report.certExpiry = certExpiry;
+      if (seen !== undefined) report.certExpiry = expirySeconds(seen.facts);
       return report;
     },
 
-    async close(deadlineMs: number): Promise<void> {
-      const current = connection;
-      connection = undefined;
-      if (current === undefined) return;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), deadlineMs);
-        timer.unref();
-      });
-      try {
-        // A graceful close waits for requests in flight; a hung peer gets destroyed instead.
-        const outcome = await Promise.race([current.agent.close().then(() => 'closed' as const), late]);
-        if (outcome === 'late') await current.agent.destroy();
-      } catch {
-        await current.agent.destroy().catch(() => undefined);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    close: (deadlineMs) => connection.close(deadlineMs),
   };
 }
 
@@ -307,14 +297,21 @@ export const httpProbe: ProbeDefinition<typeof options> = {
     responseTime: { unit: 'ms', description: 'request sent → response headers and (capped) body received' },
     statusCode: { unit: 'code', description: 'HTTP status of the (last) response' },
     bodyBytes: { unit: 'bytes', description: 'body bytes read, at most maxBodyBytes' },
+    // https only. No fail threshold: an expiring certificate is for alerting, it must not pull readiness.
+    daysUntilExpiry: {
+      unit: 'days',
+      worse: 'lower',
+      warn: 14,
+      description: 'https: days until the earliest notAfter in the chain the server presented',
+    },
   },
   hints: {
     reasons: {
       refused:
-        'nothing accepted the connection at the URL: check the service is running (container up, depends_on / start-up order) and the URL\'s host and port',
+        'nothing accepted the connection at {host}:{port}: check the service is running (container up, depends_on / start-up order) and the URL\'s host and port',
       timeout:
         'the upstream did not answer within the probe timeout: check whether it is hung or overloaded (its logs, its own /health), and that no firewall drops the traffic',
-      dns: 'the URL\'s host name did not resolve: check its spelling, the resolver configuration and search domains (`nslookup HOST`)',
+      dns: 'the URL\'s host name {host} did not resolve: check its spelling, the resolver configuration and search domains (`nslookup {host}`)',
       tls: TLS_HINT,
       auth: HINT_AUTH,
       unavailable: HINT_SERVER_ERROR,
@@ -322,15 +319,36 @@ export const httpProbe: ProbeDefinition<typeof options> = {
       config: 'check the probe\'s url, method, headers and ca options',
     },
     measurements: {
+      daysUntilExpiry: EXPIRY_HINT,
       statusCode: HINT_EXPECTATION,
       responseTime:
         'the upstream answers slowly: look at its load and its own dependencies; raise the responseTime threshold only if this latency is normal',
     },
   },
-  classifyError(error) {
+  classifyError(error, opts) {
     const failure = findTlsFailure(error);
     if (failure === undefined) return undefined;
-    return { reason: 'tls', message: `TLS: ${failure.description}`, hint: TLS_HINT };
+    const prefix = `${opts.method} ${redactUrl(opts.url)}: TLS`;
+    const rejected = findRejectedCertificate(error);
+    if (rejected === undefined) return { reason: 'tls', message: `${prefix} ${failure.description}`, hint: TLS_HINT };
+    // The connector read the refused certificate: name it, and keep its expiry for the gauge.
+    const { certificate: facts, asked, code } = rejected;
+    const mismatch = isHostMismatch(code);
+    const description = mismatch ? describeHostMismatch(code, asked, facts.names) : failure.description;
+    return {
+      reason: 'tls',
+      message: `${prefix} ${description}${expiredNote(facts)}`,
+      hint: mismatch ? hostMismatchHint(asked, facts.names) : TLS_HINT,
+      details: {
+        info: { url: redactUrl(opts.url), method: opts.method, ...certificateInfo(facts, description) },
+        certExpiry: expirySeconds(facts),
+      },
+    };
+  },
+  hintTarget({ url }) {
+    const target = urlTarget(url, url.toLowerCase().startsWith('https:') ? 443 : 80);
+    // undici sends the URL's host as SNI: the openssl command in TLS_HINT does the same.
+    return { ...target, servername: target.host };
   },
   // Every header value counts as a secret (Cookie, custom API-key headers…): they never appear in output.
   secretOptions: ['headers'],

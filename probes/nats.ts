@@ -4,7 +4,9 @@ import { ProbeError, type ClassifiedError } from '../src/core/errors.js';
 import type { Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import { redactUrl } from '../src/core/redact.js';
 import type { CheckReport, CheckWarning, Observation, Reason } from '../src/core/types.js';
-import { untilAborted, withDeadline } from './shared/abortable.js';
+import { untilAborted } from './shared/abortable.js';
+import { urlTarget } from './shared/hint-target.js';
+import { managedClient } from './shared/managed-client.js';
 import { lazyLibrary } from './shared/lazy-library.js';
 
 /**
@@ -36,9 +38,9 @@ const MAX_PINGS_OUT = 2;
 
 const HINTS = {
   refused:
-    'nothing accepted the connection: check the NATS address and port (default 4222) and that nats-server is running (`docker ps | grep nats`, `kubectl get pods | grep nats`)',
+    'nothing accepted the connection: check nats-server is running and listening on {host}:{port} (the address in url; 4222 by default) (`docker ps | grep nats`, `kubectl get pods | grep nats`)',
   timeout:
-    'NATS did not answer in time: check the server is not hung or overloaded (`nats-top`, the monitor /varz), and that no firewall drops packets to port 4222',
+    'NATS did not answer in time: check the server is not hung or overloaded (`nats-top`, the monitor /varz), and that no firewall drops packets to {host}:{port}',
   auth: "authorization violation: the probe's user/password or token does not match the server's `authorization` block (or the account's users)",
   unavailable: 'the NATS connection was closed by the server: check the server log for the reason (slow consumer, max connections, stale connection)',
   slowConsumers:
@@ -151,9 +153,6 @@ const natsLibrary = lazyLibrary((): Promise<NatsLibrary> => import('nats'));
 
 function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
   natsLibrary.preload();
-  let connection: NatsConnection | undefined;
-  let connecting: Promise<NatsConnection> | undefined;
-  let closed = false;
   /** Last /varz slow_consumers seen, to report new ones per run (the counter only grows). */
   let lastSlowConsumers: number | undefined;
 
@@ -178,29 +177,19 @@ function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
     };
   };
 
-  /** The open connection, or one connect at a time: runs that time out join the one in flight. */
-  function ensureConnection(): Promise<NatsConnection> {
-    if (connection !== undefined && !connection.isClosed()) return Promise.resolve(connection);
-    connection = undefined;
-    connecting ??= (async () => {
-      try {
-        const { connect } = await natsLibrary.get();
-        const fresh = await connect(connectOptions());
-        if (closed) {
-          await withDeadline(fresh.close(), 1_000);
-          throw new ProbeError('error', 'probe closed');
-        }
-        connection = fresh;
-        void fresh.closed().then((error) => {
-          if (error instanceof Error) ctx.logger.debug({ err: classifyNatsError(error)?.message ?? error.message }, 'nats connection closed');
-        });
-        return fresh;
-      } finally {
-        connecting = undefined;
-      }
-    })();
-    return connecting;
-  }
+  const client = managedClient<NatsConnection>({
+    async open() {
+      const { connect } = await natsLibrary.get();
+      const fresh = await connect(connectOptions());
+      void fresh.closed().then((error) => {
+        if (error instanceof Error) ctx.logger.debug({ err: error.message }, 'nats connection closed');
+      });
+      return fresh;
+    },
+    isUsable: (nc) => !nc.isClosed(),
+    // close(), never drain(): drain waits for the server, which may be hung.
+    close: (nc) => nc.close(),
+  });
 
   async function readMonitor(base: string, signal: AbortSignal): Promise<{ observations: Observation[]; info: CheckReport['info'] }> {
     const [varz, connz, jsz] = await Promise.all([
@@ -237,19 +226,10 @@ function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
   }
 
   return {
+    prepare: natsLibrary.ready,
     async check(signal) {
-      let nc: NatsConnection;
-      let rtt: number;
-      try {
-        nc = await untilAborted(ensureConnection(), signal);
-        rtt = await untilAborted(nc.rtt(), signal);
-      } catch (error) {
-        if (signal.aborted || error instanceof ProbeError) throw error;
-        const classified = classifyNatsError(error);
-        if (classified === undefined) throw error;
-        const where = natsServers(opts.url).servers.join(',');
-        throw new ProbeError(classified.reason, `${classified.message} (${where})`, { cause: error });
-      }
+      const nc = await client.get(signal);
+      const rtt = await untilAborted(nc.rtt(), signal);
       const observations: Observation[] = [{ measurement: 'rtt', value: rtt, unit: 'ms' }];
       const server = nc.info;
       const info: NonNullable<CheckReport['info']> = {
@@ -281,15 +261,7 @@ function createNatsProbe(opts: NatsOptions, ctx: ProbeContext): Probe {
       return { observations, info, ...(warnings.length > 0 ? { warnings } : {}) };
     },
 
-    async close(deadlineMs) {
-      closed = true;
-      const pending = connecting;
-      const current = connection;
-      connection = undefined;
-      // close(), never drain(): drain waits for the server, which may be hung.
-      const closing = [current?.close(), pending?.then((nc) => nc.close())].filter((p) => p !== undefined);
-      await withDeadline(Promise.allSettled(closing), deadlineMs);
-    },
+    close: (deadlineMs) => client.close(deadlineMs),
   };
 }
 
@@ -332,7 +304,13 @@ export const natsProbe: ProbeDefinition<typeof options> = {
       recentSlowConsumerClients: HINTS.slowConsumers,
     },
   },
-  classifyError: classifyNatsError,
+  classifyError: (error, opts) => {
+    const classified = classifyNatsError(error);
+    // Name the servers tried: nats.js errors say only what went wrong.
+    return classified === undefined ? undefined : { ...classified, message: `${classified.message} (${natsServers(opts.url).servers.join(',')})` };
+  },
   secretOptions: ['password', 'token'],
+  // The first server of the list: the one the client tries first.
+  hintTarget: ({ url }) => urlTarget(`nats://${url.split(',')[0]?.trim().replace(/^[a-z]+:\/\//i, '') ?? ''}`, 4222),
   create: createNatsProbe,
 };

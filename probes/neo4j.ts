@@ -8,6 +8,8 @@ import type { CheckReport, Reason } from '../src/core/types.js';
 import { untilAborted, withDeadline } from './shared/abortable.js';
 import { field } from '../src/core/fields.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { urlTarget } from './shared/hint-target.js';
+import { managedClient } from './shared/managed-client.js';
 
 /**
  * Neo4j: one driver per probe (a pool of at most two connections), checked
@@ -39,9 +41,9 @@ const DISCARD_DEADLINE_MS = 2_000;
 
 const HINTS = {
   refused:
-    'nothing accepted the connection: check the Neo4j address and the Bolt port (default 7687), that the server is running and listening on it (server.bolt.listen_address), e.g. `kubectl get pods | grep neo4j`',
+    'nothing accepted the connection: check Neo4j is running and listening for Bolt on {host}:{port} (7687 by default) (server.bolt.listen_address), e.g. `kubectl get pods | grep neo4j`',
   timeout:
-    'Neo4j accepted the connection but did not answer in time: check the server is not hung, overloaded or still starting, and that the port really is Bolt (7687) and not something that accepts and waits',
+    'Neo4j accepted the connection but did not answer in time: check the server is not hung, overloaded or still starting, and that {host}:{port} really is Bolt (7687 by default) and not something that accepts and waits',
   auth: "authentication failed: check the probe's user and password; reset the password with `ALTER CURRENT USER SET PASSWORD FROM 'old' TO 'new'` (cypher-shell)",
   unavailable:
     'Neo4j is reachable but not serving: wait for it to finish starting (`kubectl wait --for=condition=ready pod -l app=neo4j`), check the database is online (`SHOW DATABASES`) and the server log; restart it if it stays down',
@@ -90,7 +92,6 @@ type Neo4jLibrary = Pick<typeof import('neo4j-driver'), 'auth' | 'driver' | 'ses
 const neo4jLibrary = lazyLibrary((): Promise<Neo4jLibrary> => import('neo4j-driver'));
 
 function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
-  let driver: Driver | undefined;
   neo4jLibrary.preload();
 
   const newDriver = (neo4j: Neo4jLibrary): Driver => {
@@ -115,22 +116,17 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
     return created;
   };
 
-  /**
-   * After a timed-out run the pool may hold connections stuck mid-handshake
-   * until the acquisition timeout; a fresh driver next run does not queue
-   * behind them.
-   */
-  const discard = (): void => {
-    const old = driver;
-    driver = undefined;
-    if (old !== undefined) void withDeadline(old.close(), DISCARD_DEADLINE_MS);
-  };
+  // A driver opens no connection until used; getServerInfo in check() is the real connect.
+  const client = managedClient<Driver>({
+    open: async () => newDriver(await neo4jLibrary.get()),
+    close: (driver) => driver.close(),
+  });
 
   return {
+    prepare: neo4jLibrary.ready,
     async check(signal) {
       const neo4j = await neo4jLibrary.get();
-      driver ??= newDriver(neo4j);
-      const current = driver;
+      const current = await client.get(signal);
       const database = opts.database;
       try {
         const server = await untilAborted(current.getServerInfo(database === undefined ? {} : { database }), signal);
@@ -155,16 +151,13 @@ function createNeo4jProbe(opts: Neo4jOptions, ctx: ProbeContext): Probe {
           void withDeadline(session.close(), DISCARD_DEADLINE_MS);
         }
       } catch (error) {
-        if (signal.aborted) discard();
+        // After a timed-out run the pool may hold connections stuck mid-handshake
+        // until the acquisition timeout; a fresh driver next run does not queue behind them.
+        if (signal.aborted) client.drop(current);
         throw error;
       }
     },
-
-    async close(deadlineMs) {
-      const old = driver;
-      driver = undefined;
-      if (old !== undefined) await withDeadline(old.close(), deadlineMs);
-    },
+    close: (deadlineMs) => client.close(deadlineMs),
   };
 }
 
@@ -191,5 +184,6 @@ export const neo4jProbe: ProbeDefinition<typeof options> = {
   },
   classifyError: classifyNeo4jError,
   secretOptions: ['password'],
+  hintTarget: ({ url }) => urlTarget(url, 7687),
   create: createNeo4jProbe,
 };

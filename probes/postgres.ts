@@ -8,6 +8,7 @@ import type { HintTable, MeasurementSpec, Probe, ProbeContext, ProbeDefinition }
 import type { CheckReport, Observation } from '../src/core/types.js';
 import { stringField } from '../src/core/fields.js';
 import { abortReason } from './shared/abortable.js';
+import { urlTarget } from './shared/hint-target.js';
 import { lazyLibrary } from './shared/lazy-library.js';
 
 /**
@@ -84,10 +85,10 @@ const measurements: Record<string, MeasurementSpec> = {
 
 const HINT = {
   refused:
-    'PostgreSQL is not accepting connections: check the server is running (pg_isready -h HOST -p PORT), its container or service is up, and the URL has the right host and port',
+    'PostgreSQL is not accepting connections: check the server is running (`pg_isready -h {host} -p {port} -d {database}`), its container or service is up, and the URL has the right host and port',
   timeout:
     'PostgreSQL did not answer in time: check the server is not hung or overloaded (CPU, I/O, a long checkpoint, a full disk), look at pg_stat_activity for blocked sessions, and check no firewall silently drops packets',
-  dns: "the database host name did not resolve: check the URL's host, the resolver configuration and that the service or DNS record exists",
+  dns: "the database host name {host} did not resolve: check the URL's host, the resolver configuration and that the service or DNS record exists",
   auth: "PostgreSQL rejected the login: check the user and password in the URL; if the role or database is missing create it (CREATE ROLE name LOGIN PASSWORD '…'; CREATE DATABASE db OWNER name) and grant it access",
   roleOrHba:
     'no such role, or pg_hba.conf has no line for this host, user and database: create the role or add a pg_hba.conf entry (scram-sha-256), then reload the server',
@@ -347,6 +348,7 @@ function createPostgresProbe(opts: PostgresOptions, ctx: ProbeContext): Probe {
   };
 
   return {
+    prepare: pgLibrary.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
       if (closed) throw new Error('probe is closed');
       if (signal.aborted) throw abortReason(signal);
@@ -379,6 +381,19 @@ export const postgresProbe: ProbeDefinition<typeof options> = {
   options,
   measurements,
   hints,
+  hintTarget({ url }) {
+    const target = urlTarget(url, 5432);
+    // pg takes the host from ?host= when given (a socket directory, say), and the database defaults to the user.
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    const host = parsed?.searchParams.get('host') ?? target.host;
+    const database = decodeURIComponent(parsed?.pathname.slice(1) ?? '') || decodeURIComponent(parsed?.username ?? '') || 'postgres';
+    return { ...target, host, database };
+  },
   classifyError: classifyPostgresError,
   create: createPostgresProbe,
 };

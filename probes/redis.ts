@@ -5,7 +5,9 @@ import type { ClassifiedError } from '../src/core/errors.js';
 import type { HintTable, MeasurementSpec, Probe, ProbeContext, ProbeDefinition } from '../src/core/probe.js';
 import type { CheckReport, Observation } from '../src/core/types.js';
 import { abortReason } from './shared/abortable.js';
+import { urlTarget } from './shared/hint-target.js';
 import { lazyLibrary } from './shared/lazy-library.js';
+import { managedClient } from './shared/managed-client.js';
 
 /**
  * Redis: one connection (ioredis), `PING` for responseTime, then `INFO` for
@@ -58,14 +60,14 @@ const measurements: Record<string, MeasurementSpec> = {
 
 const HINT = {
   refused:
-    "Redis is not accepting connections: start it (check with redis-cli -h HOST -p PORT ping), and check its bind, port and protected-mode settings against the URL's host and port",
+    "Redis is not accepting connections: start it (check with `redis-cli -h {host} -p {port} ping`), and check its bind, port and protected-mode settings against the URL's host and port",
   timeout:
     'Redis did not answer in time: check it is not blocked by a slow command (SLOWLOG GET; KEYS, big DEL, long Lua scripts), a fork for a snapshot of a large dataset, or swapping, and that the network path does not drop packets',
-  dns: "the Redis host name did not resolve: check the URL's host, the resolver configuration and that the service or DNS record exists",
+  dns: "the Redis host name {host} did not resolve: check the URL's host, the resolver configuration and that the service or DNS record exists",
   auth: "Redis rejected the credentials: the URL's password (and user name, for an ACL user) must match the server's requirepass or the ACL user; a server with requirepass answers NOAUTH to a URL without one",
   noPermission: 'the ACL user may not run PING or INFO: grant them (ACL SETUSER name +ping +info) or use another user',
   loading: 'Redis is loading its dataset from disk after a restart and answers nothing else until done: wait for the load to finish (INFO persistence: loading_eta_seconds)',
-  oom: 'Redis is out of memory and refuses writes (OOM): set maxmemory-policy allkeys-lru for a cache or raise maxmemory; set TTLs on cache keys and find big keys with redis-cli --bigkeys',
+  oom: 'Redis is out of memory and refuses writes (OOM): set maxmemory-policy allkeys-lru for a cache or raise maxmemory; set TTLs on cache keys and find big keys with `redis-cli -h {host} -p {port} --bigkeys`',
   busy: 'Redis is busy running a script or function: stop it with SCRIPT KILL or FUNCTION KILL, and keep scripts short',
   maxClients: 'Redis has reached maxclients: raise maxclients or find the client leaking connections (CLIENT LIST)',
   masterDown: 'this replica lost its master and serves no data (replica-serve-stale-data no): check the master and the replication link (INFO replication)',
@@ -74,14 +76,14 @@ const HINT = {
   config: "the probe's URL is unusable: it must be a redis:// URL (rediss:// for TLS) with host, port, the password in its user-info part and an optional /db number; check the variable it comes from",
   threshold: 'a Redis reading crossed its threshold: see the measurement named in the message',
   memory:
-    'Redis memory is close to maxmemory: for a cache set maxmemory-policy allkeys-lru (with noeviction writes fail with OOM once full), or raise maxmemory; set TTLs on cache keys and find big keys with redis-cli --bigkeys',
+    'Redis memory is close to maxmemory: for a cache set maxmemory-policy allkeys-lru (with noeviction writes fail with OOM once full), or raise maxmemory; set TTLs on cache keys and find big keys with `redis-cli -h {host} -p {port} --bigkeys`',
   hitRatio:
     'few lookups find their key: the cache is too small for the working set (raise maxmemory; see evicted_keys) or keys expire or are written too late; check the TTLs and the access pattern',
   evictedKeys:
     'Redis is evicting keys to stay under maxmemory: the cache is too small (raise maxmemory) or keys lack TTLs, so live data is evicted instead of stale data',
   rejectedConnections: 'Redis turned connections away at maxclients: raise maxclients or find the client leaking connections (CLIENT LIST)',
   connectedClients: 'many clients are connected: look for a connection leak with CLIENT LIST (age, idle, name) and check maxclients',
-  responseTime: 'Redis answers slowly: check SLOWLOG GET, big keys, CPU saturation and latency (redis-cli --latency)',
+  responseTime: 'Redis answers slowly: check SLOWLOG GET, big keys, CPU saturation and latency (`redis-cli -h {host} -p {port} --latency`)',
 } as const;
 
 const hints: HintTable = {
@@ -228,8 +230,6 @@ function report(responseTime: number, fields: Map<string, string>): CheckReport 
 
 /** One connection, dialled on the first run and again after any failure; never reconnecting by itself. */
 function createRedisProbe(opts: RedisOptions, ctx: ProbeContext): Probe {
-  let session: Session | undefined;
-  let closed = false;
   ioredis.preload();
 
   const dial = (RedisClient: RedisClass): Session => {
@@ -256,51 +256,46 @@ function createRedisProbe(opts: RedisOptions, ctx: ProbeContext): Probe {
     return fresh;
   };
 
-  /**
-   * Disconnects `dropped` and forgets it if it is still the current one. A
-   * check that settles after the runner gave up on it must not drop the
-   * connection a newer check is using.
-   */
-  const drop = (dropped: Session | undefined): void => {
-    if (dropped === undefined) return;
-    dropped.client.disconnect();
-    if (session === dropped) session = undefined;
-  };
+  /** ioredis rejects with "Connection is closed"; the real cause came on the 'error' event. */
+  const realCause = (error: unknown, session: Session): unknown =>
+    isGenericClose(error) && session.lastError !== undefined ? session.lastError : error;
 
-  const current = async (): Promise<Session> => {
-    const RedisClient = await ioredis.get();
-    if (session?.client.status === 'ready') return session;
-    drop(session);
-    session = dial(RedisClient);
-    return session;
-  };
+  const connection = managedClient<Session>({
+    async open() {
+      const session = dial(await ioredis.get());
+      try {
+        await session.client.connect();
+      } catch (error) {
+        session.client.disconnect();
+        throw realCause(error, session);
+      }
+      return session;
+    },
+    isUsable: (session) => session.client.status === 'ready',
+    // disconnect() is immediate (no QUIT round trip, which a hung server never answers).
+    close: async (session) => session.client.disconnect(),
+  });
 
   return {
+    prepare: ioredis.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
-      if (closed) throw new Error('probe is closed');
       if (signal.aborted) throw abortReason(signal);
-      const active = await current();
-      const onAbort = (): void => drop(active);
+      const session = await connection.get(signal);
+      const onAbort = (): void => connection.drop(session);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const { client } = active;
-        if (client.status === 'wait') await client.connect();
         const started = performance.now();
-        await client.ping();
+        await session.client.ping();
         const responseTime = performance.now() - started;
-        return report(responseTime, parseInfo(await client.info()));
+        return report(responseTime, parseInfo(await session.client.info()));
       } catch (error) {
-        drop(active);
-        throw isGenericClose(error) && active.lastError !== undefined ? active.lastError : error;
+        connection.drop(session);
+        throw realCause(error, session);
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
     },
-    async close(_deadlineMs: number): Promise<void> {
-      // disconnect() is immediate (no QUIT round trip), so it fits any deadline.
-      closed = true;
-      drop(session);
-    },
+    close: (deadlineMs) => connection.close(deadlineMs),
   };
 }
 
@@ -311,6 +306,7 @@ export const redisProbe: ProbeDefinition<typeof options> = {
   options,
   measurements,
   hints,
+  hintTarget: ({ url }) => urlTarget(url, 6379),
   classifyError: classifyRedisError,
   create: createRedisProbe,
 };

@@ -57,15 +57,16 @@ export const tcpProbe: ProbeDefinition<typeof options> = {
   hints: {
     reasons: {
       refused:
-        'nothing is listening on that host and port: check the service is running and bound to an address reachable from here (not only 127.0.0.1 inside its container), and the port number',
+        'nothing is listening on {host}:{port}: check the service is running and bound to an address reachable from here (not only 127.0.0.1 inside its container), and the port number',
       timeout:
         'the connection attempt got no answer: a firewall, security group or Kubernetes NetworkPolicy is probably dropping the packets, or the host is down or its accept queue is full',
-      dns: 'the host name did not resolve: check its spelling, the resolver configuration and search domains (`nslookup HOST`)',
+      dns: 'the host name did not resolve: check its spelling, the resolver configuration and search domains (`nslookup {host}`)',
     },
     measurements: {
       connectTime: 'connections are slow to establish: look at network latency and the server\'s accept backlog (is it overloaded?)',
     },
   },
+  hintTarget: ({ host, port }) => ({ host, port }),
   create(parsed) {
     return createTcpProbe(parsed);
   },

@@ -6,10 +6,15 @@ import { ProbeError } from '../src/core/errors.js';
 import type { Probe, ProbeDefinition } from '../src/core/probe.js';
 import type { CheckReport } from '../src/core/types.js';
 import { caLoader } from './shared/ca-file.js';
-import { certName, chainExpiry } from './shared/cert-chain.js';
-import { describeTlsCode, EXPIRY_HINT, TLS_HINT } from './shared/tls-failure.js';
-
-const DAY_MS = 86_400_000;
+import { certificateFacts, daysUntil, expiredNote, expirySeconds } from './shared/cert-chain.js';
+import {
+  describeHostMismatch,
+  describeTlsCode,
+  EXPIRY_HINT,
+  hostMismatchHint,
+  isHostMismatch,
+  TLS_HINT,
+} from './shared/tls-failure.js';
 
 const options = z.object({
   host: z.string().min(1),
@@ -72,16 +77,25 @@ function handshake(opts: TlsOptions, ca: Buffer | undefined, signal: AbortSignal
   });
 }
 
+interface VerificationFailure {
+  description: string;
+  /** Set when the failure calls for a different remedy than TLS_HINT (a wrong host name). */
+  hint?: string;
+}
+
 /** Why the certificate is not acceptable for this host, or undefined when it is. */
-function verificationFailure(opts: TlsOptions, result: Handshake): string | undefined {
+function verificationFailure(opts: TlsOptions, result: Handshake, names: string): VerificationFailure | undefined {
   const identity = opts.servername ?? opts.host;
-  if (result.authorizationError !== undefined && result.authorizationError !== 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return describeTlsCode(result.authorizationError);
+  if (result.authorizationError !== undefined && !isHostMismatch(result.authorizationError)) {
+    return { description: describeTlsCode(result.authorizationError) };
   }
   // Node runs the hostname check itself only when the chain verified; run it here to name the mismatch precisely.
   const mismatch = tls.checkServerIdentity(identity, result.peer);
-  if (mismatch !== undefined) return `${describeTlsCode('ERR_TLS_CERT_ALTNAME_INVALID')} (${mismatch.message})`;
-  return undefined;
+  if (mismatch === undefined) return undefined;
+  return {
+    description: describeHostMismatch('ERR_TLS_CERT_ALTNAME_INVALID', identity, names),
+    hint: hostMismatchHint(identity, names),
+  };
 }
 
 function createTlsProbe(opts: TlsOptions): Probe {
@@ -90,38 +104,25 @@ function createTlsProbe(opts: TlsOptions): Probe {
   return {
     async check(signal: AbortSignal): Promise<CheckReport> {
       const result = await handshake(opts, await loadCa(), signal);
-      if (result.peer.valid_to === undefined) {
+      const facts = certificateFacts(result.peer);
+      if (facts === undefined) {
         throw new ProbeError('tls', `${target} presented no certificate`, { hint: TLS_HINT });
       }
-      const expiry = chainExpiry(result.peer);
-      const leafExpiresMs = Date.parse(result.peer.valid_to);
-      const earliestMs = expiry?.earliestMs ?? leafExpiresMs;
-      const failure = verificationFailure(opts, result);
-
-      const info = {
-        subject: certName(result.peer.subject),
-        issuer: certName(result.peer.issuer),
-        protocol: result.protocol,
-        validTo: new Date(leafExpiresMs).toISOString(),
-        earliestExpiry: new Date(earliestMs).toISOString(),
-        earliestExpiring: expiry?.earliestName ?? certName(result.peer.subject),
-        chainLength: expiry?.chainLength ?? 1,
-        verification: failure ?? 'ok',
-      };
-      const certExpiry = Math.floor(earliestMs / 1000);
+      const failure = verificationFailure(opts, result, facts.names);
+      const info = { ...facts, protocol: result.protocol, verification: failure?.description ?? 'ok' };
+      const certExpiry = expirySeconds(facts);
 
       if (failure !== undefined && !opts.insecure) {
-        const expiredNote =
-          earliestMs < Date.now()
-            ? ` (notAfter ${new Date(earliestMs).toISOString()}, certificate "${expiry?.earliestName ?? certName(result.peer.subject)}")`
-            : '';
         // The failed result still carries the expiry and the certificate's facts.
-        throw new ProbeError('tls', `${target}: ${failure}${expiredNote}`, { hint: TLS_HINT, details: { info, certExpiry } });
+        throw new ProbeError('tls', `${target}: ${failure.description}${expiredNote(facts)}`, {
+          hint: failure.hint ?? TLS_HINT,
+          details: { info, certExpiry },
+        });
       }
 
       return {
         observations: [
-          { measurement: 'daysUntilExpiry', value: Math.round(((earliestMs - Date.now()) / DAY_MS) * 100) / 100, unit: 'days' },
+          { measurement: 'daysUntilExpiry', value: daysUntil(facts), unit: 'days' },
           { measurement: 'handshakeTime', value: Math.round(result.handshakeTime * 1000) / 1000, unit: 'ms' },
         ],
         info,
@@ -139,6 +140,9 @@ export const tlsProbe: ProbeDefinition<typeof options> = {
   componentType: 'component',
   // External: certificates change on a scale of days; a minute is plenty.
   defaultIntervalMs: 60_000,
+  // With the fixed 3-day fail threshold a still-valid certificate would take /ready to 503 on every
+  // replica three days before it expires: expiry is for alerting, so tls gates readiness only when asked.
+  defaultCritical: false,
   options,
   measurements: {
     daysUntilExpiry: {
@@ -154,10 +158,10 @@ export const tlsProbe: ProbeDefinition<typeof options> = {
     reasons: {
       tls: TLS_HINT,
       threshold: EXPIRY_HINT,
-      refused: 'nothing is listening on that host and port: check the TLS endpoint is up and the port (443 by default) is right',
+      refused: 'nothing is listening on {host}:{port}: check the TLS endpoint is up and the port (443 by default) is right',
       timeout:
-        'no TLS handshake within the timeout: check the port really speaks TLS, and that no firewall drops the traffic',
-      dns: 'the host name did not resolve: check its spelling and the resolver configuration (`nslookup HOST`)',
+        'no TLS handshake within the timeout: check {host}:{port} really speaks TLS (`openssl s_client -connect {host}:{port} -servername {servername}`), and that no firewall drops the traffic',
+      dns: 'the host name did not resolve: check its spelling and the resolver configuration (`nslookup {host}`)',
       config: 'check the host, port, servername and ca options',
     },
     measurements: {
@@ -165,6 +169,7 @@ export const tlsProbe: ProbeDefinition<typeof options> = {
       handshakeTime: 'TLS handshakes are slow: check the server\'s CPU, network latency and OCSP / chain size',
     },
   },
+  hintTarget: ({ host, port, servername }) => ({ host, port, servername: servername ?? host }),
   create(parsed) {
     return createTlsProbe(parsed);
   },

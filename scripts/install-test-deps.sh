@@ -6,26 +6,20 @@
 set -euo pipefail
 
 packages=(postgresql redis-server nats-server prometheus chromium openssl iproute2 procps)
+# Noted before installing: only the services of these are ours to stop below.
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "install-test-deps: missing ${missing[*]}; run as root: apt-get install ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "install-test-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
 
 # The Debian packages start their own system services on install; the tests
-# start private servers on free ports instead, so stop those to free memory
-# and the default ports (a no-op without systemd).
+# start private servers on free ports instead, so stop the services of the
+# packages installed just now (to free memory and the default ports). A service
+# that was already there before this script ran is someone else's: left alone.
 for svc in postgresql redis-server nats-server prometheus; do
-  (service "$svc" stop >/dev/null 2>&1 || true)
+  for p in "${missing[@]}"; do
+    if [ "$p" = "$svc" ]; then (service "$svc" stop >/dev/null 2>&1 || true); fi
+  done
 done
 echo "install-test-deps: ok"

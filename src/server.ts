@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { configSecrets, redactedConfig } from './config/load.js';
+import { redactedConfig } from './config/load.js';
 import type { VitalsConfig } from './core/settings.js';
 import { heartbeatLookup } from '../probes/heartbeat.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './metrics/index.js';
-import { buildProbes } from './runner/build-probes.js';
 import { Lifecycle } from './runner/lifecycle.js';
-import { Scheduler } from './runner/scheduler.js';
+import type { Scheduler } from './runner/scheduler.js';
+import { ShutdownBudget, wireProbes } from './runtime.js';
 import { VERSION } from './version.js';
 
 /** A running vitals: the one place where config, probes, scheduler, metrics and HTTP meet. */
@@ -21,9 +21,10 @@ export interface Service {
   /**
    * The CONTRACT §8 drain: readiness fails at once, keep serving for
    * drainDelay, stop the scheduler (aborting runs in flight), close the HTTP
-   * server, close every probe client with its own deadline. Idempotent.
+   * server, close every probe client with its own deadline — every step
+   * inside one budget (default: shutdown.timeout from now). Idempotent.
    */
-  shutdown(signal?: string): Promise<void>;
+  shutdown(signal?: string, budget?: ShutdownBudget): Promise<void>;
 }
 
 /** Why listen() failed, as one line naming the fix (CONTRACT §7: never a stack trace). */
@@ -76,11 +77,14 @@ async function closeServer(app: FastifyInstance, graceMs: number): Promise<void>
 /** Listens at once, then starts the probes (readiness is 503 `starting` until their first round). */
 export async function startService(config: VitalsConfig, logger: Logger): Promise<Service> {
   const lifecycle = new Lifecycle();
-  // Every secret the config holds (token, URL passwords, secret options, secret-named ${VARS}).
-  const secrets = configSecrets(config);
-  const probes = buildProbes(config, logger);
-  const scheduler = new Scheduler({ probes, logger, secrets });
-  const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: VERSION });
+  const { probes, scheduler } = wireProbes(config, logger);
+  const metrics = createMetrics({
+    state: scheduler,
+    config,
+    lifecycle: () => lifecycle.state(),
+    version: VERSION,
+    skippedRuns: (name) => scheduler.skippedRuns(name),
+  });
   const app = await buildApp({
     config,
     state: scheduler,
@@ -95,7 +99,6 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
     logger,
     version: VERSION,
     redactedConfig: () => redactedConfig(config),
-    secrets,
   });
 
   try {
@@ -118,20 +121,18 @@ export async function startService(config: VitalsConfig, logger: Logger): Promis
   );
 
   let shutdownPromise: Promise<void> | undefined;
-  const shutdown = (signal = 'shutdown'): Promise<void> => {
+  const shutdown = (signal = 'shutdown', budget = new ShutdownBudget(config.shutdown.timeoutMs)): Promise<void> => {
     shutdownPromise ??= (async () => {
-      const started = Date.now();
       lifecycle.beginShutdown();
       logger.info({ signal, drainDelayMs: config.shutdown.drainDelayMs }, 'shutdown started: readiness now failing, still serving while load balancers drain');
       await sleep(config.shutdown.drainDelayMs);
       await scheduler.stop();
       logger.info('probes stopped; closing the HTTP server');
-      await closeServer(app, Math.min(1_000, Math.max(100, (config.shutdown.timeoutMs - (Date.now() - started)) / 3)));
+      await closeServer(app, Math.min(1_000, Math.max(100, budget.remainingMs() / 3)));
       metrics.close();
       // Whatever is left of shutdown.timeout goes to the clients, each in parallel with its own deadline.
-      const remaining = config.shutdown.timeoutMs - (Date.now() - started);
-      await scheduler.close(Math.max(100, Math.min(5_000, remaining - 200)));
-      logger.info({ elapsedMs: Date.now() - started }, 'shutdown complete');
+      await scheduler.close(Math.max(100, Math.min(5_000, budget.remainingMs() - 200)));
+      logger.info({ elapsedMs: budget.elapsedMs() }, 'shutdown complete');
     })();
     return shutdownPromise;
   };

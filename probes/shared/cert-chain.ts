@@ -45,3 +45,57 @@ export function chainExpiry(leaf: DetailedPeerCertificate | PeerCertificate | un
   if (!Number.isFinite(earliestMs)) return undefined;
   return { earliestMs, earliestName, chainLength };
 }
+
+/** What /diagnostics and `vitals check` show about a presented certificate (tls and https http probes). */
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  /** The leaf's notAfter, ISO 8601. */
+  validTo: string;
+  /** The earliest notAfter in the chain, ISO 8601, and whose it is. */
+  earliestExpiry: string;
+  earliestExpiring: string;
+  chainLength: number;
+  /** The host names and addresses the leaf covers, as in its subjectAltName: "DNS:localhost, IP Address:127.0.0.1". */
+  names: string;
+}
+
+/** The names a leaf is valid for: its subjectAltName, else its CN (what clients fall back to when there is no SAN). */
+export function certNames(peer: PeerCertificate): string {
+  const san = peer.subjectaltname?.trim();
+  if (san !== undefined && san !== '') return san;
+  return `CN=${certName(peer.subject)}`;
+}
+
+/** Facts about a presented chain, or undefined when the peer presented no certificate. */
+export function certificateFacts(peer: DetailedPeerCertificate | PeerCertificate | undefined): CertificateFacts | undefined {
+  if (peer === undefined || peer === null || peer.valid_to === undefined) return undefined;
+  const leafExpiresMs = Date.parse(peer.valid_to);
+  const expiry = chainExpiry(peer);
+  return {
+    subject: certName(peer.subject),
+    issuer: certName(peer.issuer),
+    validTo: new Date(leafExpiresMs).toISOString(),
+    earliestExpiry: new Date(expiry?.earliestMs ?? leafExpiresMs).toISOString(),
+    earliestExpiring: expiry?.earliestName ?? certName(peer.subject),
+    chainLength: expiry?.chainLength ?? 1,
+    names: certNames(peer),
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Days from now to the earliest expiry, two decimals; negative once expired. */
+export function daysUntil(facts: CertificateFacts, nowMs = Date.now()): number {
+  return Math.round(((Date.parse(facts.earliestExpiry) - nowMs) / DAY_MS) * 100) / 100;
+}
+
+/** Epoch seconds of the earliest expiry, for vitals_tls_cert_expiry_timestamp_seconds. */
+export function expirySeconds(facts: CertificateFacts): number {
+  return Math.floor(Date.parse(facts.earliestExpiry) / 1000);
+}
+
+/** For messages: when and whose notAfter passed, or '' while the chain is still valid. */
+export function expiredNote(facts: CertificateFacts, nowMs = Date.now()): string {
+  return Date.parse(facts.earliestExpiry) < nowMs ? ` (notAfter ${facts.earliestExpiry}, certificate "${facts.earliestExpiring}")` : '';
+}

@@ -9,6 +9,8 @@ export interface LazyLibrary<T> {
   preload(): void;
   /** The library; the same promise every time. */
   get(): Promise<T>;
+  /** Resolves once loading has settled, never rejects: a probe's prepare(), awaited before its run's clock starts. */
+  ready(): Promise<void>;
 }
 
 export function lazyLibrary<T>(load: () => Promise<T>): LazyLibrary<T> {
@@ -23,5 +25,10 @@ export function lazyLibrary<T>(load: () => Promise<T>): LazyLibrary<T> {
       get().catch(() => undefined);
     },
     get,
+    ready: () =>
+      get().then(
+        () => undefined,
+        () => undefined,
+      ),
   };
 }

@@ -52,8 +52,23 @@ export function findTlsFailure(error: unknown): TlsFailure | undefined {
 
 /** Shared by the tls probe and https http probes (FAILURE-MODES NW2). */
 export const TLS_HINT =
-  'renew the certificate (e.g. `certbot renew`) and reload the server, serve the full chain (leaf + intermediates), make sure it covers the host name probed, or give the private CA with `ca`';
+  'see what {host}:{port} serves (`openssl s_client -connect {host}:{port} -servername {servername} -showcerts`), then renew the certificate (e.g. `certbot renew`) and reload the server, serve the full chain (leaf + intermediates), make sure it covers the host name probed, or give the private CA with `ca`';
 
 /** FAILURE-MODES NW3: still valid, but not for long. */
 export const EXPIRY_HINT =
   'the certificate expires soon: renew it now (`certbot renew`, or your CA/cert-manager) and reload the server; check that automatic renewal actually runs';
+
+/** Node's and OpenSSL's codes for "the certificate is not for this name". */
+export function isHostMismatch(code: string): boolean {
+  return code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH';
+}
+
+/** The message part for a wrong-host certificate: the name asked for beside the names the certificate holds. */
+export function describeHostMismatch(code: string, asked: string, names: string): string {
+  return `${describeTlsCode(code)} (asked for ${asked}; the certificate covers ${names})`;
+}
+
+/** A wrong-host failure is about names, not renewal: lead with the name asked for and the certificate's names. */
+export function hostMismatchHint(asked: string, names: string): string {
+  return `the certificate is not issued for ${asked} (it covers ${names}): probe a name it covers (the host, servername or URL), or reissue it with ${asked} in its subjectAltName`;
+}

@@ -12,7 +12,7 @@
  * Environment: VITALS_CI_BASE_IMAGE (the NODE_IMAGE build arg), VITALS_CI_CA
  * (a CA bundle for npm inside the build, mounted only while building).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -152,9 +152,13 @@ await check('image size, user and healthcheck are set', async () => {
 });
 
 await check('no dev dependency, no .ts source, no build-time CA or npmrc in the image', async () => {
-  const dev = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies ?? {});
+  // Every package the lockfile marks dev-only (the devDependencies and what
+  // only they pull in), by its install path: node_modules/x, node_modules/a/node_modules/b.
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+  const dev = Object.entries(lock.packages ?? {}).filter(([path, meta]) => path !== '' && meta.dev === true).map(([path]) => path);
+  expect(dev.length > 0, 'the lockfile marks no package dev-only: this check would prove nothing');
   const script = [
-    ...dev.map((name) => `test -e /app/node_modules/${name} && echo "dev dependency: ${name}"`),
+    ...dev.map((path) => `test -e /app/${path} && echo "dev-only package: ${path}"`),
     "find /app -path /app/node_modules -prune -o -name '*.ts' -print",
     'test -e /root/.npmrc && echo "npmrc left in the image"',
     'test -e /run/host-ca && echo "host CA left in the image"',
@@ -162,7 +166,7 @@ await check('no dev dependency, no .ts source, no build-time CA or npmrc in the 
   ].join('; ');
   const { stdout } = await podman(['run', '--rm', '--network=host', '--entrypoint', 'sh', IMAGE, '-c', script]);
   expect(stdout.trim() === '', stdout.trim());
-  return `${dev.length} dev dependencies checked absent`;
+  return `${dev.length} dev-only lockfile packages checked absent`;
 });
 
 // ---- zero-config ---------------------------------------------------------------

@@ -1,8 +1,6 @@
 import { pino } from 'pino';
-import { configSecrets } from '../config/load.js';
 import type { VitalsConfig } from '../core/settings.js';
-import { buildProbes } from '../runner/build-probes.js';
-import { Scheduler } from '../runner/scheduler.js';
+import { wireProbes } from '../runtime.js';
 import { checkExitCode, checkJson, formatCheckTable, type CheckRow } from './check-output.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { loadForCli } from './load.js';
@@ -36,8 +34,7 @@ function pick(config: VitalsConfig, names: readonly string[] | undefined): Vital
 export async function runCheck(options: CheckOptions): Promise<number> {
   const config = pick(await loadForCli(options.config), options.probe);
   const logger = pino({ level: process.env.VITALS_LOG_LEVEL ?? 'silent' }, process.stderr);
-  const probes = buildProbes(config, logger);
-  const scheduler = new Scheduler({ probes, logger, secrets: configSecrets(config) });
+  const { probes, scheduler } = wireProbes(config, logger);
   const results = await Promise.all(probes.map(({ settings }) => scheduler.runNow(settings.name)));
   const rows: CheckRow[] = probes.map(({ settings }, i) => ({ settings, result: results[i]! }));
   if (options.json === true) {

@@ -1,4 +1,5 @@
 import { createLogger } from '../logger.js';
+import { untilSignalled } from '../runtime.js';
 import { ListenError, startService } from '../server.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { loadForCli } from './load.js';
@@ -20,31 +21,5 @@ export async function runServe(options: { config?: string }): Promise<number> {
   }
   const running = service;
 
-  return new Promise<number>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        logger.warn({ signal }, 'second signal: exiting now without finishing shutdown');
-        process.exit(EXIT.failure);
-      }
-      signalled = true;
-      const deadline = setTimeout(() => {
-        logger.error({ timeoutMs: config.shutdown.timeoutMs }, 'shutdown did not finish within shutdown.timeout; exiting');
-        resolve(EXIT.failure);
-      }, config.shutdown.timeoutMs);
-      running.shutdown(signal).then(
-        () => {
-          clearTimeout(deadline);
-          resolve(EXIT.ok);
-        },
-        (error: unknown) => {
-          clearTimeout(deadline);
-          logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
-          resolve(EXIT.failure);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  return untilSignalled(logger, config.shutdown.timeoutMs, (signal, budget) => running.shutdown(signal, budget), EXIT);
 }

@@ -1,5 +1,6 @@
 import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
 import { formatDuration } from '../core/duration.js';
+import { gatherSecrets } from './secrets.js';
 import { issueAt, type ConfigIssue } from './errors.js';
 import { buildProbe, type ProbeSources } from './probe-settings.js';
 import { BUILTIN_DEFAULTS, fileSchema, type ParsedFile } from './schema.js';
@@ -15,7 +16,14 @@ export interface Built {
  * VitalsConfig, or every problem found. Sections and probes are all checked
  * even when an earlier one is wrong.
  */
-export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, sources: ProbeSources): Built {
+export function buildConfig(
+  tree: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  source: string,
+  sources: ProbeSources,
+  /** Values of secret-named ${VARS} the tree referenced (config/expand-env). */
+  environmentSecrets: readonly string[] = [],
+): Built {
   const issues: ConfigIssue[] = [];
   // Section by section: a bad server.port must not hide the checks on defaults or probes.
   const file = validateFields(fileSchema.shape, tree, { at: [] });
@@ -95,6 +103,7 @@ export function buildConfig(tree: Record<string, unknown>, env: NodeJS.ProcessEn
       shutdown: { drainDelayMs: shutdown.drainDelay, timeoutMs: shutdown.timeout },
       probes,
       source,
+      secrets: gatherSecrets({ auth: token === undefined ? {} : { token }, probes }, environmentSecrets),
     },
   };
 }

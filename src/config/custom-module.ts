@@ -33,6 +33,7 @@ const definitionShape = z.object({
   componentType: z.enum(['datastore', 'component', 'system']).default('component'),
   defaultIntervalMs: z.number().int().positive().default(30_000),
   defaultGroups: z.array(z.enum(['live', 'ready'])).min(1).optional(),
+  defaultCritical: z.boolean().optional(),
   options: z
     .custom<z.ZodObject>((value) => value instanceof z.ZodObject, 'must be a zod object schema made with the `z` the module is handed (or zod 4 from vitals itself)')
     .default(() => z.object({})),
@@ -55,6 +56,7 @@ const definitionShape = z.object({
     })
     .default({ reasons: {} }),
   classifyError: fn.optional(),
+  hintTarget: fn.optional(),
   secretOptions: z.array(z.string()).optional(),
   create: fn,
 });

@@ -7,13 +7,12 @@ import { buildConfig } from './build.js';
 import { loadCustomModules, type CustomModules } from './custom-module.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { expandEnv } from './expand-env.js';
-import { rememberSecrets } from './print.js';
 import type { DefinitionTable } from './probe-settings.js';
 import { parseYaml } from './yaml-source.js';
 import { attributeToEnvironment, zeroConfigTree } from './zero-config.js';
 
 export { ConfigError, type ConfigIssue } from './errors.js';
-export { configSecrets, formatConfigIssues, redactedConfig } from './print.js';
+export { formatConfigIssues, redactedConfig } from './print.js';
 
 export interface LoadOptions {
   /** `--config FILE`; relative to `cwd`. */
@@ -63,7 +62,7 @@ export function parseConfigText(
 
   const expanded = expandEnv(parsed.tree, env);
   const baseDir = source === 'zero-config' ? process.cwd() : dirname(resolve(source));
-  const built = buildConfig(expanded.value as Record<string, unknown>, env, source, { definitions, customs, baseDir });
+  const built = buildConfig(expanded.value as Record<string, unknown>, env, source, { definitions, customs, baseDir }, expanded.secrets);
   // A value whose variable is missing also fails its schema (e.g. an empty URL); report the cause only.
   const expansionPaths = new Set(expanded.issues.map((issue) => issue.path));
   const issues = [...expanded.issues, ...built.issues.filter((issue) => !expansionPaths.has(issue.path))];
@@ -71,7 +70,6 @@ export function parseConfigText(
     const known = [...expanded.secrets, ...collectSecrets(expanded.value)];
     throw new ConfigError(source, inFileOrder(issues, parsed.offsetOf).map((issue) => scrub(issue, known)));
   }
-  rememberSecrets(built.config, expanded.secrets);
   return built.config;
 }
 

@@ -1,42 +1,7 @@
 import { formatDuration } from '../core/duration.js';
-import { collectSecrets, REDACTED, redactDeep, redactText } from '../core/redact.js';
+import { REDACTED, redactDeep, redactText } from '../core/redact.js';
 import type { ProbeSettings, VitalsConfig } from '../core/settings.js';
 import type { ConfigError } from './errors.js';
-
-/** Secret values found while loading (variables named …_TOKEN, …_API_KEY), per config object. */
-const secretsFromEnvironment = new WeakMap<VitalsConfig, readonly string[]>();
-
-export function rememberSecrets(config: VitalsConfig, secrets: readonly string[]): void {
-  secretsFromEnvironment.set(config, secrets);
-}
-
-/**
- * Every secret value the config holds: the auth token, the type-declared
- * secret options, secret-named keys and URL passwords, and the values of
- * secret-named environment variables it referenced. Pass this to redactText
- * as `known` wherever probe output or errors leave the process.
- */
-export function configSecrets(config: VitalsConfig): string[] {
-  const found = new Set(declaredSecrets(config));
-  for (const probe of config.probes) for (const value of collectSecrets(probe.options)) found.add(value);
-  return [...found].filter((value) => value !== '');
-}
-
-/**
- * Secrets that are not URL passwords. Printing masks URL passwords by URL
- * structure instead: replacing a password like "postgres" as plain text
- * would also mask the scheme, user and database name.
- */
-function declaredSecrets(config: VitalsConfig): string[] {
-  const found = new Set<string>(secretsFromEnvironment.get(config) ?? []);
-  if (config.auth.token !== undefined) found.add(config.auth.token);
-  for (const probe of config.probes) {
-    for (const key of probe.definition.secretOptions ?? []) {
-      for (const value of stringLeaves(probe.options[key])) found.add(value);
-    }
-  }
-  return [...found].filter((value) => value !== '');
-}
 
 /**
  * The effective config as plain JSON-able data, shaped like the file (durations
@@ -44,7 +9,7 @@ function declaredSecrets(config: VitalsConfig): string[] {
  * `vitals config print` and /diagnostics.
  */
 export function redactedConfig(config: VitalsConfig): Record<string, unknown> {
-  const known = declaredSecrets(config);
+  const known = config.secrets.declared;
   const text = (value: string): string => redactText(value, known);
   return {
     source: config.source,
@@ -93,13 +58,6 @@ function maskLeaves(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskLeaves(v)]));
   }
   return value;
-}
-
-function stringLeaves(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.flatMap(stringLeaves);
-  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringLeaves);
-  return [];
 }
 
 /** Options may hold URL objects, Buffers, RegExps: keep output JSON-able and printable. */

@@ -34,4 +34,6 @@ export interface ClassifiedError {
   reason: Reason;
   message: string;
   hint?: string;
+  /** What the failed connection still revealed (a rejected certificate's facts and expiry), kept on the result. */
+  details?: Partial<Pick<CheckReport, 'info' | 'certExpiry' | 'observations'>>;
 }

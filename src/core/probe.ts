@@ -15,6 +15,12 @@ export interface Probe {
    * accepts one and free what the run was holding.
    */
   check(signal: AbortSignal): Promise<CheckReport>;
+  /**
+   * Optional one-off preparation (loading the client library) that the runner
+   * awaits before a run's clock starts: vitals' own start-up is not the
+   * dependency's latency and must not eat a short timeout on a busy machine.
+   */
+  prepare?(): Promise<void>;
   /** Release clients. Must settle within `deadlineMs` even when the peer hangs. */
   close(deadlineMs: number): Promise<void>;
 }
@@ -30,7 +36,12 @@ export interface MeasurementSpec {
   description: string;
 }
 
-/** Remediation hints by reason, plus per-measurement hints for `threshold`. */
+/**
+ * Remediation hints by reason, plus per-measurement hints for `threshold`.
+ * A hint may name this probe's target with `{key}` placeholders
+ * (`pg_isready -h {host} -p {port}`): the runner fills them from the type's
+ * hintTarget(options), so an operator can paste the command as it stands.
+ */
 export interface HintTable {
   reasons: Partial<Record<Reason, string>>;
   /** Hint for a threshold breach on this measurement; falls back to reasons.threshold. */
@@ -56,8 +67,6 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   defaultIntervalMs: number;
   /** Interval derived from the probe's own options (e.g. a heartbeat's expectEvery); wins over defaultIntervalMs. */
   intervalFor?(options: z.output<O>): number;
-  /** `critical` when the config gives none. Default true. */
-  defaultCritical?: boolean;
   /**
    * An option holding the secret callers present to push to this probe. When
    * the config leaves it out, config fills it with auth.token; with neither,
@@ -66,11 +75,28 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   tokenOption?: string;
   /** Groups when the config gives none. Default ['ready']. */
   defaultGroups?: Group[];
+  /**
+   * `critical` when the config gives none. Default true. tls sets false: a
+   * certificate close to expiry is an alert, not a reason to pull every replica.
+   */
+  defaultCritical?: boolean;
   options: O;
   measurements: Record<string, MeasurementSpec>;
   hints: HintTable;
-  /** Library-specific error → reason (pg SQLSTATE, redis replies…). Undefined → generic rules. */
-  classifyError?(error: unknown): ClassifiedError | undefined;
+  /**
+   * Library-specific error → reason (pg SQLSTATE, redis replies…), the one
+   * classification path of a probe type: checks throw, the runner calls this.
+   * `options` lets the message name the target (host, servers, URL).
+   * Undefined → generic rules.
+   */
+  classifyError?(error: unknown, options: z.output<O>): ClassifiedError | undefined;
+  /**
+   * What this probe points at, for the `{key}` placeholders of its hints:
+   * `{ host: 'db.internal', port: 5432, database: 'app' }`. URLs must come
+   * redacted (every filled hint is scrubbed of secrets again). Undefined → no
+   * placeholders are filled.
+   */
+  hintTarget?(options: z.output<O>): Readonly<Record<string, string | number>>;
   /** Option keys whose values are secrets (redacted in config print and diagnostics). */
   secretOptions?: string[];
   create(options: z.output<O>, ctx: ProbeContext): Probe;

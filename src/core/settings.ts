@@ -29,6 +29,22 @@ export interface ProbeSettings {
   options: Record<string, unknown>;
 }
 
+/**
+ * Secret values found in a config, gathered once at load (config/secrets.ts).
+ * Every output that leaves the process (responses, logs, CLI, errors) scrubs
+ * `all` through core/redact.
+ */
+export interface ConfigSecrets {
+  /** Every exact value to remove from outgoing text. */
+  readonly all: readonly string[];
+  /**
+   * The same without URL passwords: `vitals config print` masks those by URL
+   * structure instead, since replacing a password like "postgres" as plain
+   * text would also mask the scheme, user and database name.
+   */
+  readonly declared: readonly string[];
+}
+
 /** The whole effective configuration. */
 export interface VitalsConfig {
   service: { id: string; description: string };
@@ -39,4 +55,6 @@ export interface VitalsConfig {
   probes: ProbeSettings[];
   /** Where it came from: a file path, or 'zero-config'. */
   source: string;
+  /** Gathered once at load; read, never recomputed, by every output. */
+  secrets: ConfigSecrets;
 }

@@ -7,6 +7,7 @@ import { requireToken } from './auth.js';
 import type { MaintenanceControl } from './deps.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
+import type { AppContext } from './deps.js';
 
 /** Longest maintenance one request may declare: past a week it is an outage, not maintenance. */
 export const MAX_MAINTENANCE_TTL_MS = 7 * 86_400_000;
@@ -58,8 +59,7 @@ function runBody(name: string, result: ProbeResult, state: string | undefined, s
   );
 }
 
-function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, control: MaintenanceControl, token: string): void {
-  const ctx = app.vitals;
+function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, control: MaintenanceControl, token: string): void {
   const requestSchema = componentSchema(document, 'MaintenanceRequest');
   const rateLimit = { max: MAINTENANCE_RATE_LIMIT.max, timeWindow: MAINTENANCE_RATE_LIMIT.timeWindowMs };
   // Lifecycle drops an expired maintenance on read; this timer only puts its end in the log.
@@ -88,14 +88,14 @@ function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, cont
       }
       const on = control.start(reason, ttlMs);
       const until = iso(on.until);
-      app.vitals.logger.info(
+      ctx.logger.info(
         { maintenance: 'on', reason: redactText(reason, ctx.secrets), ttl: formatDuration(ttlMs), until, client: request.ip },
         `maintenance on: /ready answers 503 until ${until} or DELETE /admin/maintenance`,
       );
       clearTimeout(expiryTimer);
       expiryTimer = setTimeout(() => {
         if (ctx.lifecycle().maintenance === undefined) {
-          app.vitals.logger.info({ maintenance: 'off', cause: 'ttl', since: iso(on.since) }, 'maintenance off: its ttl passed');
+          ctx.logger.info({ maintenance: 'off', cause: 'ttl', since: iso(on.since) }, 'maintenance off: its ttl passed');
         }
       }, on.until - on.since + 50);
       expiryTimer.unref();
@@ -116,16 +116,15 @@ function maintenanceRoutes(app: FastifyInstance, document: OpenApiDocument, cont
     async (request, reply) => {
       clearTimeout(expiryTimer);
       const wasOn = control.end();
-      app.vitals.logger.info({ maintenance: 'off', cause: 'request', wasOn, client: request.ip }, wasOn ? 'maintenance off' : 'maintenance off (it was not on)');
+      ctx.logger.info({ maintenance: 'off', cause: 'request', wasOn, client: request.ip }, wasOn ? 'maintenance off' : 'maintenance off (it was not on)');
       return reply.code(200).header('cache-control', 'no-store').send({ maintenance: null, wasOn });
     },
   );
   methodNotAllowed(app, '/admin/maintenance', ['POST', 'DELETE']);
 }
 
-function runRoute(app: FastifyInstance, document: OpenApiDocument, runProbe: (name: string) => Promise<ProbeResult>, token: string): void {
-  const ctx = app.vitals;
-  const limit = ctx.deps.adminRunRateLimit ?? DEFAULT_ADMIN_RUN_RATE_LIMIT;
+function runRoute(app: FastifyInstance, document: OpenApiDocument, ctx: AppContext, runProbe: (name: string) => Promise<ProbeResult>, token: string): void {
+  const limit = ctx.adminRunRateLimit;
   app.post(
     '/admin/probes/:name/run',
     {
@@ -156,7 +155,7 @@ function runRoute(app: FastifyInstance, document: OpenApiDocument, runProbe: (na
         // The scheduler refuses runs once stopped: shutdown began while this request waited.
         throw new HttpError(503, 'VITALS_ERR_INTERNAL', 'probes are stopped (shutting down)');
       }
-      app.vitals.logger.info(
+      ctx.logger.info(
         { probe: name, status: result.status, reason: result.reason, durationMs: result.durationMs, client: request.ip },
         'probe run on request',
       );
@@ -172,12 +171,11 @@ function runRoute(app: FastifyInstance, document: OpenApiDocument, runProbe: (na
  * like any unknown path), so an unprotected deployment cannot be drained by
  * anyone who can reach it.
  */
-export function adminRoutes(document: OpenApiDocument) {
+export function adminRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
     const token = ctx.config.auth.token;
     if (token === undefined || token === '') return;
-    if (ctx.deps.maintenance !== undefined) maintenanceRoutes(app, document, ctx.deps.maintenance, token);
-    if (ctx.deps.runProbe !== undefined) runRoute(app, document, ctx.deps.runProbe, token);
+    if (ctx.maintenance !== undefined) maintenanceRoutes(app, document, ctx, ctx.maintenance, token);
+    if (ctx.runProbe !== undefined) runRoute(app, document, ctx, ctx.runProbe, token);
   };
 }

@@ -1,16 +1,16 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { collectSecrets } from '../core/redact.js';
+import { redactDeep } from '../core/redact.js';
 import type { LifecycleState } from '../core/state.js';
 import type { AppContext, AppDeps, LifecycleSource } from './deps.js';
-import { diagnosticsRoutes } from './diagnostics.js';
+import { DEFAULT_DIAGNOSTICS_RATE_LIMIT, diagnosticsRoutes } from './diagnostics.js';
 import { docsRoutes } from './docs.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
-import { adminRoutes } from './admin.js';
-import { heartbeatRoutes } from './heartbeat.js';
+import { DEFAULT_ADMIN_RUN_RATE_LIMIT, adminRoutes } from './admin.js';
+import { DEFAULT_HEARTBEAT_RATE_LIMIT, heartbeatRoutes } from './heartbeat.js';
 import { statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
@@ -26,8 +26,32 @@ function lifecycleGetter(source: LifecycleSource): () => LifecycleState {
  * (status page, admin) find everything under `app.vitals`, can guard routes
  * with `requireToken` (auth.ts) and rate limit with `config.rateLimit`.
  */
+/**
+ * Socket limits for a health endpoint: kubelets and scrapers send a whole
+ * request in one packet and are done in milliseconds, so anything slower is
+ * broken or hostile and must not hold a socket for long (slow-loris).
+ */
+export const SERVER_LIMITS = {
+  /** Whole header block within 5 s of the connection (or of the previous request on keep-alive). */
+  headersTimeoutMs: 5_000,
+  /** Whole request, body included, within 10 s. */
+  requestTimeoutMs: 10_000,
+  /** An idle keep-alive connection is closed after 5 s (Prometheus reconnects per scrape at 15 s anyway). */
+  keepAliveTimeoutMs: 5_000,
+  /** A socket with no traffic at all for 10 s is closed. */
+  idleTimeoutMs: 10_000,
+  /** How often Node enforces the header and request timeouts (its default, 30 s, would let a crowd pile up). */
+  checkIntervalMs: 1_000,
+  /** Open connections beyond this are closed at once: bounds fds and memory under a flood. */
+  maxConnections: 4_096,
+} as const;
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
+    http: { headersTimeout: SERVER_LIMITS.headersTimeoutMs, connectionsCheckingInterval: SERVER_LIMITS.checkIntervalMs },
+    requestTimeout: SERVER_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
+    connectionTimeout: SERVER_LIMITS.idleTimeoutMs,
     // Kubelets, load balancers and scrapers call every few seconds: Fastify's
     // own request logging (and the per-request child logger it builds even
     // when request logging is off) is pure cost here — about 3 % of a /ready
@@ -46,18 +70,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     frameworkErrors,
   }) as unknown as FastifyInstance; // the pino-typed instance is a FastifyInstance with a narrower logger type
+  app.server.maxConnections = SERVER_LIMITS.maxConnections;
 
-  const known = [...collectSecrets(deps.config), ...(deps.secrets ?? [])];
   const context: AppContext = {
-    deps,
     logger: deps.logger ?? pino({ level: 'silent' }),
     config: deps.config,
     state: deps.state,
     lifecycle: lifecycleGetter(deps.lifecycle),
     now: deps.now ?? Date.now,
-    secrets: [...new Set(known)],
+    secrets: deps.config.secrets.all,
+    version: deps.version,
+    metrics: deps.metrics,
+    redactedConfig: deps.redactedConfig ?? (() => redactDeep(deps.config, deps.config.secrets.all)),
+    diagnosticsRateLimit: deps.diagnosticsRateLimit ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT,
+    adminRunRateLimit: deps.adminRunRateLimit ?? DEFAULT_ADMIN_RUN_RATE_LIMIT,
+    ...(deps.maintenance === undefined ? {} : { maintenance: deps.maintenance }),
+    ...(deps.runProbe === undefined ? {} : { runProbe: deps.runProbe }),
+    ...(deps.heartbeat === undefined ? {} : { heartbeat: deps.heartbeat }),
+    heartbeatRateLimit: deps.heartbeatRateLimit ?? DEFAULT_HEARTBEAT_RATE_LIMIT,
   };
-  app.decorate('vitals', context);
   registerErrorHandling(app, context.secrets, context.logger);
 
   const document = loadOpenApiDocument(deps.version);
@@ -70,18 +101,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // The probe endpoints set every header themselves: a hook on the hottest
   // routes costs about 4 % of a request (bench/). Error responses set
   // nosniff in sendError.
-  void app.register(healthRoutes(document));
+  void app.register(healthRoutes(document, context));
   void app.register(async (scope: FastifyInstance) => {
     scope.addHook('onSend', (_request, reply, payload, done) => {
       void reply.header('x-content-type-options', 'nosniff');
       done(null, payload);
     });
-    await scope.register(diagnosticsRoutes(document));
-    await scope.register(metricsRoutes(document));
+    await scope.register(diagnosticsRoutes(document, context));
+    await scope.register(metricsRoutes(document, context));
     await scope.register(docsRoutes(document));
-    await scope.register(statusPageRoutes(document));
-    await scope.register(adminRoutes(document));
-    await scope.register(heartbeatRoutes(document));
+    await scope.register(statusPageRoutes(document, context));
+    await scope.register(adminRoutes(document, context));
+    await scope.register(heartbeatRoutes(document, context));
   });
   return app;
 }

@@ -43,29 +43,34 @@ export interface AppDeps {
   version: string;
   /** The effective config with secrets masked, for /diagnostics. Default: redactDeep(config). */
   redactedConfig?: () => unknown;
-  /** Exact secret values to scrub from every body, on top of those found in config. */
-  secrets?: readonly string[];
   /** /diagnostics rate limit per client address. Default 5 per 1000 ms. */
   diagnosticsRateLimit?: { max: number; timeWindowMs: number };
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
 
-/** What every route plugin reads, resolved once in buildApp. Decorated as `app.vitals`. */
+/**
+ * What every route plugin reads, resolved once in buildApp (defaults filled
+ * in) and handed to each plugin as its options — no global, no service
+ * locator: a plugin sees exactly this.
+ */
 export interface AppContext {
-  readonly deps: AppDeps;
   /** The service logger (silent when none was given); Fastify's own logger is off. */
   readonly logger: Logger;
   readonly config: VitalsConfig;
   readonly state: StateReader;
   lifecycle(): LifecycleState;
   now(): number;
-  /** Known secret values (config passwords, URL passwords, the auth token). */
+  /** config.secrets.all: every known secret value, gathered once at config load. */
   readonly secrets: readonly string[];
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    vitals: AppContext;
-  }
+  readonly version: string;
+  readonly metrics: VitalsMetrics;
+  /** The effective config with secrets masked, for /diagnostics. */
+  redactedConfig(): unknown;
+  readonly diagnosticsRateLimit: { max: number; timeWindowMs: number };
+  readonly adminRunRateLimit: { max: number; timeWindowMs: number };
+  readonly maintenance?: MaintenanceControl;
+  readonly runProbe?: (name: string) => Promise<ProbeResult>;
+  readonly heartbeat?: (name: string) => HeartbeatInbox | undefined;
+  readonly heartbeatRateLimit: { max: number; timeWindowMs: number };
 }

@@ -130,7 +130,9 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
       `${p.name}:status`,
       {
         ...base,
+        // The draft (§4.4) pairs every observedValue with an observedUnit; a state name's unit is "state".
         observedValue: p.state,
+        observedUnit: 'state',
         status,
         ...(p.lastRun === undefined ? {} : { time: new Date(p.lastRun).toISOString() }),
         ...(status !== 'pass' && why.message !== null ? { output: why.message } : {}),
@@ -143,8 +145,8 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
       `${p.name}:${o.measurement}`,
       {
         ...base,
-        observedValue: o.value,
-        ...(o.unit === undefined ? {} : { observedUnit: o.unit }),
+        // No unit (a custom probe's reading) → no value either: the draft pairs them (§4.4).
+        ...(o.unit === undefined ? {} : { observedValue: o.value, observedUnit: o.unit }),
         status: observationStatus,
         ...(time === undefined ? {} : { time }),
         ...(observationStatus !== 'pass' && o.output !== undefined ? { output: o.output } : {}),
@@ -156,13 +158,17 @@ function details(p: ProbeSnapshot, input: DiagnosticsInput): { probe: ProbeDetai
 
 function systemFacts(input: DiagnosticsInput): Record<string, unknown> {
   const memory = process.memoryUsage();
-  // Disk comes from the disk probes' latest readings: no I/O per request.
+  // Disk comes from the latest filesystem readings any probe made: no I/O per
+  // request. A result is a filesystem reading when its info names the `path`
+  // it measured and that filesystem's `sizeBytes` — a shape, not a probe type,
+  // so HTTP needs no knowledge of which probes exist.
   const disk: Record<string, unknown> = {};
   for (const p of input.probes) {
-    if (p.type !== 'disk' || p.last === undefined) continue;
+    const info = p.last?.info;
+    if (p.last === undefined || typeof info?.path !== 'string' || typeof info.sizeBytes !== 'number') continue;
     const readings: Record<string, unknown> = {};
     for (const o of p.last.observations) readings[o.measurement] = o.value;
-    disk[p.name] = { ...(typeof p.last.info?.path === 'string' ? { path: p.last.info.path } : {}), ...readings };
+    disk[p.name] = { path: info.path, ...readings };
   }
   return {
     vitalsVersion: input.version,

@@ -1,23 +1,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { redactDeep } from '../core/redact.js';
 import { requireToken } from './auth.js';
 import { buildDiagnostics } from './diagnostics-body.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
 import { HEALTH_JSON } from './health-format.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { namesFrom } from './query.js';
+import type { AppContext } from './deps.js';
 
 export const DEFAULT_DIAGNOSTICS_RATE_LIMIT = { max: 5, timeWindowMs: 1_000 };
 
 /**
  * GET /diagnostics: everything known, for operators. Token required when one
  * is configured; rate limited per client address before the token is even
- * looked at (so it also slows token guessing). 200 whenever authorised.
+ * looked at (so it also slows token guessing). 200 for pass or warn, 503
+ * for fail; the full body either way.
  */
-export function diagnosticsRoutes(document: OpenApiDocument) {
+export function diagnosticsRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
-    const limit = ctx.deps.diagnosticsRateLimit ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT;
+    const limit = ctx.diagnosticsRateLimit;
 
     app.get(
       '/diagnostics',
@@ -44,11 +44,12 @@ export function diagnosticsRoutes(document: OpenApiDocument) {
           history: (name) => ctx.state.history(name),
           lifecycle: ctx.lifecycle(),
           now: ctx.now(),
-          version: ctx.deps.version,
-          redactedConfig: ctx.deps.redactedConfig?.() ?? redactDeep(ctx.config, ctx.secrets),
+          version: ctx.version,
+          redactedConfig: ctx.redactedConfig(),
           secrets: ctx.secrets,
         });
-        return reply.code(200).type(HEALTH_JSON).header('cache-control', 'no-store').send(body);
+        // fail → 503 with the full body (CONTRACT §2, IETF draft §3.1); pass and warn → 200.
+        return reply.code(body.status === 'fail' ? 503 : 200).type(HEALTH_JSON).header('cache-control', 'no-store').send(body);
       },
     );
     methodNotAllowed(app, '/diagnostics', ['GET']);

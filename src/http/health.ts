@@ -7,6 +7,7 @@ import { EvaluationMemo } from './evaluation-memo.js';
 import { HEALTH_JSON, TEXT_PLAIN, healthBodyJson, verboseText } from './health-format.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import { namesFrom } from './query.js';
+import type { AppContext } from './deps.js';
 
 interface GroupQuery {
   verbose: boolean;
@@ -51,9 +52,8 @@ function answer(reply: FastifyReply, evaluation: Evaluation, verbose: boolean, l
  * Never authenticated, never a dependency call: the latest background state
  * only. Bodies say pass/warn/fail and nothing about hosts, versions or errors.
  */
-export function healthRoutes(_document: OpenApiDocument) {
+export function healthRoutes(_document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
 
     for (const { group, path, label } of ROUTES) {
       const memo = new EvaluationMemo(group);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { redactText } from '../core/redact.js';
 import { requireToken } from './auth.js';
-import type { HeartbeatInbox } from './deps.js';
+import type { AppContext, HeartbeatInbox } from './deps.js';
 import { HttpError, methodNotAllowed, quote } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 
@@ -22,12 +22,11 @@ type NamedRequest = FastifyRequest<{ Params: { name: string } }>;
  * (the scheduler's single-flight run-now) so /ready and /metrics show it when
  * the request returns instead of at the next interval.
  */
-export function heartbeatRoutes(document: OpenApiDocument) {
+export function heartbeatRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
-    const lookup = ctx.deps.heartbeat;
+    const lookup = ctx.heartbeat;
     if (lookup === undefined) return;
-    const limit = ctx.deps.heartbeatRateLimit ?? DEFAULT_HEARTBEAT_RATE_LIMIT;
+    const limit = ctx.heartbeatRateLimit;
     const guards = new Map<string, ReturnType<typeof requireToken>>();
 
     // Any content type is plain text here (curl -d sends form-encoded): the body is only ever shown as text.
@@ -65,7 +64,7 @@ export function heartbeatRoutes(document: OpenApiDocument) {
       const { name } = request.params;
       let result;
       try {
-        result = ctx.lifecycle().shuttingDown || ctx.deps.runProbe === undefined ? undefined : await ctx.deps.runProbe(name);
+        result = ctx.lifecycle().shuttingDown || ctx.runProbe === undefined ? undefined : await ctx.runProbe(name);
       } catch {
         // Shutdown began while this request waited: the beat is recorded all the same.
         result = undefined;

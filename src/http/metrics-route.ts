@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { requireToken } from './auth.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
+import type { AppContext } from './deps.js';
 
 /** GET /metrics: the Prometheus exposition; the token only when auth.protectMetrics. */
-export function metricsRoutes(document: OpenApiDocument) {
+export function metricsRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
     const { token, protectMetrics } = ctx.config.auth;
     app.get(
       '/metrics',
@@ -16,8 +16,8 @@ export function metricsRoutes(document: OpenApiDocument) {
         exposeHeadRoute: false,
       },
       async (_request, reply) => {
-        const text = await ctx.deps.metrics.render();
-        return reply.code(200).type(ctx.deps.metrics.contentType).header('cache-control', 'no-store').send(text);
+        const text = await ctx.metrics.render();
+        return reply.code(200).type(ctx.metrics.contentType).header('cache-control', 'no-store').send(text);
       },
     );
     methodNotAllowed(app, '/metrics', ['GET']);

@@ -7,6 +7,7 @@ import { requireToken } from './auth.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { renderStatusPage, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+import type { AppContext } from './deps.js';
 
 /** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
 export const STATUS_REFRESH_SECONDS = 10;
@@ -30,9 +31,8 @@ function contentSecurityPolicy(nonce: string): string {
  * configured, as Bearer or as the Basic password with any user name — the
  * 401 challenges for Basic too so a browser prompts. Reads state only.
  */
-export function statusPageRoutes(document: OpenApiDocument) {
+export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const ctx = app.vitals;
 
     app.get(
       '/status',
@@ -76,7 +76,7 @@ export function statusPageRoutes(document: OpenApiDocument) {
         const model: StatusPageModel = {
           serviceId: ctx.config.service.id,
           description: ctx.config.service.description,
-          version: ctx.deps.version,
+          version: ctx.version,
           now,
           ready: { status: ready.status, ...(ready.output === undefined ? {} : { output: ready.output }) },
           live: { status: live.status },

@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { evaluate } from '../core/evaluate.js';
 import { maintenanceActive, probeView } from '../core/read-model.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import type { LifecycleState, ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
 import type { VitalsConfig } from '../core/settings.js';
 import { PROBE_STATES, REASONS, STATUSES, type ProbeType } from '../core/types.js';
@@ -12,6 +13,8 @@ export interface MetricsDeps {
   version: string;
   /** Clock for scrape-time gauges (staleness, ready, live). Default Date.now. */
   now?: () => number;
+  /** Grid slots a probe skipped because its previous run was still in flight (the scheduler's count). */
+  skippedRuns?: (probe: string) => number;
 }
 
 export interface VitalsMetrics {
@@ -41,7 +44,7 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
   const { state, config, lifecycle, version } = deps;
   const now = deps.now ?? Date.now;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const registers = [registry];
   const probeLabels = ['probe', 'type'] as const;
   const labelsOf = (p: { name: string; type: ProbeType }): ProbeLabels => ({ probe: p.name, type: p.type });
@@ -229,6 +232,22 @@ export function createMetrics(deps: MetricsDeps): VitalsMetrics {
     labelNames: probeLabels,
     registers,
   });
+
+  // Beyond CONTRACT §6: the scheduler runs each probe on a fixed grid and
+  // skips a slot rather than overlap runs; this says how often that happened.
+  const { skippedRuns } = deps;
+  if (skippedRuns !== undefined) {
+    new Counter({
+      name: 'vitals_probe_skipped_runs_total',
+      help: 'Scheduled runs skipped because the previous run was still in flight or the event loop was blocked past the slot',
+      labelNames: probeLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of state.list()) this.inc(labelsOf(p), skippedRuns(p.name));
+      },
+    });
+  }
 
   // Every series exists from the first scrape, so rate() and increase() work
   // from the start instead of missing the first increment.

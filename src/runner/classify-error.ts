@@ -127,7 +127,14 @@ export function describeError(error: unknown): string {
   return 'unknown error';
 }
 
+/** Out of file descriptors: vitals' own limit, not the dependency's fault, so reason `error` with a hint that says so. */
+const FD_EXHAUSTED = new Set(['EMFILE', 'ENFILE']);
+export const FD_LIMIT_HINT =
+  'vitals ran out of file descriptors (EMFILE/ENFILE): raise its limit (ulimit -n, systemd LimitNOFILE=, the container nofile ulimit) or run fewer probes; runs recover on their own once descriptors free up';
+
 /** Generic classification; always answers, with `error` when nothing matches. */
 export function classifyError(error: unknown): ClassifiedError {
+  const exhausted = errorTree(error).some((node) => FD_EXHAUSTED.has(String(field(node, 'code'))));
+  if (exhausted) return { reason: 'error', message: describeError(error), hint: FD_LIMIT_HINT };
   return { reason: reasonOf(error) ?? 'error', message: describeError(error) };
 }

@@ -23,3 +23,21 @@ export const GENERIC_HINTS: Readonly<Record<Reason, string>> = {
 export function genericHint(reason: Reason): string {
   return GENERIC_HINTS[reason];
 }
+
+/** What a probe's `{key}` hint placeholders are filled with. */
+export type HintTarget = Readonly<Record<string, string | number>>;
+
+const PLACEHOLDER = /\{([A-Za-z]\w*)\}/g;
+
+/**
+ * Fills `{host}`, `{port}`… from the probe's target. A placeholder the
+ * target does not know stays as written, visibly, rather than as an empty
+ * gap in a command (test/unit/hint-targets.test.ts keeps built-in hints from
+ * having any).
+ */
+export function fillHint(template: string, target: HintTarget): string {
+  return template.replace(PLACEHOLDER, (whole, key: string) => {
+    const value = Object.hasOwn(target, key) ? target[key] : undefined;
+    return value === undefined ? whole : String(value);
+  });
+}

@@ -8,14 +8,14 @@ import { worstStatus } from '../core/status.js';
 import { describeBreach, evaluateThreshold, type ThresholdBreach } from '../core/thresholds.js';
 import type { CheckReport, Observation, ProbeResult, Reason, Status } from '../core/types.js';
 import { classifyError } from './classify-error.js';
-import { genericHint } from './hints.js';
+import { fillHint, genericHint, type HintTarget } from './hints.js';
 
 export interface RunOptions {
   /** Aborts the run early (scheduler stop). The result then says so, with reason `timeout`. */
   signal?: AbortSignal;
   /** Wall clock for startedAt/finishedAt (epoch ms). Durations always use performance.now. */
   now?: () => number;
-  /** Known secret values to scrub, beyond those found in the probe's own options. */
+  /** Known secret values to scrub: config.secrets.all. Default: those in the probe's own options. */
   secrets?: readonly string[];
 }
 
@@ -39,14 +39,19 @@ function cleanLine(text: string, secrets: readonly string[]): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
-function classify(definition: ProbeDefinition, error: unknown): ClassifiedError & { hint?: string } {
+function classify(definition: ProbeDefinition, error: unknown, options: ProbeSettings['options']): ClassifiedError {
   if (error instanceof ProbeError) {
-    return { reason: error.reason, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+    return {
+      reason: error.reason,
+      message: error.message,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      ...(error.details === undefined ? {} : { details: error.details }),
+    };
   }
   if (error instanceof RunnerStop) return { reason: 'timeout', message: error.message };
   let specific: ClassifiedError | undefined;
   try {
-    specific = definition.classifyError?.(error);
+    specific = definition.classifyError?.(error, options);
   } catch {
     // A buggy classifier must not turn a failed run into a crashed runner.
     specific = undefined;
@@ -56,8 +61,29 @@ function classify(definition: ProbeDefinition, error: unknown): ClassifiedError 
   return { ...specific, message: specific.message.trim() === '' ? generic.message : specific.message };
 }
 
-function hintFor(definition: ProbeDefinition, reason: Reason, given?: string): string {
-  return given ?? definition.hints.reasons[reason] ?? genericHint(reason);
+/** How one run turns hints into text: the type's table, its target, the secrets to scrub. */
+interface HintContext {
+  definition: ProbeDefinition;
+  target: HintTarget;
+  secrets: readonly string[];
+}
+
+/** The probe's target for hint placeholders; a throwing hintTarget only costs the filling. */
+function hintTargetOf(definition: ProbeDefinition, options: ProbeSettings['options']): HintTarget {
+  try {
+    return definition.hintTarget?.(options) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** A hint as the operator reads it: placeholders filled with this probe's target, secrets removed. */
+function resolveHint(context: HintContext, template: string): string {
+  return redactText(fillHint(template, context.target), context.secrets);
+}
+
+function hintFor(context: HintContext, reason: Reason, given?: string): string {
+  return resolveHint(context, given ?? context.definition.hints.reasons[reason] ?? genericHint(reason));
 }
 
 interface Finding {
@@ -75,11 +101,11 @@ function redactValue(value: Observation['value'], secrets: readonly string[]): O
 
 /** Applies thresholds to each observation; collects what made the run non-pass. */
 function judge(
-  definition: ProbeDefinition,
+  hints: HintContext,
   settings: ProbeSettings,
   report: CheckReport,
-  secrets: readonly string[],
 ): { observations: Observation[]; findings: Finding[] } {
+  const { definition, secrets } = hints;
   const findings: Finding[] = [];
   const observations = report.observations.map((observation): Observation => {
     const spec = definition.measurements[observation.measurement];
@@ -109,10 +135,10 @@ function judge(
       status,
       reason: 'threshold',
       message: output,
-      hint:
-        definition.hints.measurements?.[observation.measurement] ??
-        definition.hints.reasons.threshold ??
-        genericHint('threshold'),
+      hint: resolveHint(
+        hints,
+        definition.hints.measurements?.[observation.measurement] ?? definition.hints.reasons.threshold ?? genericHint('threshold'),
+      ),
     });
     return copy;
   });
@@ -121,7 +147,7 @@ function judge(
       status: 'warn',
       reason: warning.reason,
       message: cleanLine(warning.message, secrets),
-      hint: cleanLine(hintFor(definition, warning.reason, warning.hint), secrets),
+      hint: cleanLine(hintFor(hints, warning.reason, warning.hint), secrets),
     });
   }
   return { observations, findings };
@@ -169,6 +195,28 @@ async function bounded(probe: Probe, settings: ProbeSettings, outer: AbortSignal
   }
 }
 
+/** Longest wait for a probe's prepare() (a client library loading); past it the run starts anyway. */
+const PREPARE_LIMIT_MS = 30_000;
+
+/** Waits for probe.prepare(), bounded and abortable; never rejects. */
+async function prepared(probe: Probe, signal: AbortSignal | undefined): Promise<void> {
+  if (probe.prepare === undefined || signal?.aborted === true) return;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, PREPARE_LIMIT_MS);
+    timer.unref();
+    onAbort = resolve;
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => probe.prepare?.()).catch(() => undefined), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * One run of one probe: timeout, timing, error → reason/message/hint,
  * thresholds → status. Never throws and never rejects.
@@ -180,9 +228,15 @@ export async function runProbe(
   options: RunOptions = {},
 ): Promise<ProbeResult> {
   const now = options.now ?? Date.now;
+  // Only probes that have something to prepare wait a tick: the rest start their check synchronously.
+  if (probe.prepare !== undefined) await prepared(probe, options.signal);
   const startedAt = now();
   const started = performance.now();
-  const secrets = [...(options.secrets ?? []), ...collectSecrets(settings.options)];
+  // The service and `vitals check` pass config.secrets.all (gathered once at load, a
+  // superset of these options' secrets); only a caller without a loaded config
+  // (a probe test running one probe) falls back to the probe's own options.
+  const secrets = options.secrets ?? collectSecrets(settings.options);
+  const hints: HintContext = { definition, target: hintTargetOf(definition, settings.options), secrets };
   const timing = (): Pick<ProbeResult, 'durationMs' | 'startedAt' | 'finishedAt'> => ({
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     startedAt,
@@ -193,16 +247,16 @@ export async function runProbe(
   try {
     report = await bounded(probe, settings, options.signal);
   } catch (error) {
-    const classified = classify(definition, error);
+    const classified = classify(definition, error, settings.options);
     const failed: ProbeResult = {
       status: 'fail',
       reason: classified.reason,
       message: cleanLine(classified.message, secrets) || classified.reason,
-      hint: cleanLine(hintFor(definition, classified.reason, classified.hint), secrets),
+      hint: cleanLine(hintFor(hints, classified.reason, classified.hint), secrets),
       ...timing(),
       observations: [],
     };
-    const details = error instanceof ProbeError ? error.details : undefined;
+    const details = classified.details;
     if (details?.info !== undefined) failed.info = cleanInfo(details.info, secrets);
     if (details?.certExpiry !== undefined) failed.certExpiry = details.certExpiry;
     // Readings only: a failed run is not judged against thresholds again.
@@ -217,7 +271,7 @@ export async function runProbe(
   }
 
   try {
-    const { observations, findings } = judge(definition, settings, report, secrets);
+    const { observations, findings } = judge(hints, settings, report);
     const status = worstStatus(findings.map((f) => f.status));
     const result: ProbeResult = { status, ...timing(), observations };
     if (status !== 'pass') {

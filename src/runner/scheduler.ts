@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { isStale, nextState } from '../core/hysteresis.js';
 import type { Probe, ProbeDefinition } from '../core/probe.js';
@@ -18,22 +19,25 @@ export interface SchedulerOptions {
   /** In configuration order; names must be unique. */
   probes: readonly ScheduledProbe[];
   logger: Logger;
-  /** Wall clock, epoch ms. */
+  /** Wall clock, epoch ms, for results and staleness. */
   now?: () => number;
-  /** [0, 1), for interval jitter. */
+  /** Monotonic ms for the run grid, so a wall-clock jump never stalls or bunches runs. Default performance.now. */
+  monotonic?: () => number;
+  /** [0, 1), for each probe's phase on its grid. */
   random?: () => number;
   /** Secret values to scrub from every result beyond each probe's own options (e.g. the auth token). */
   secrets?: readonly string[];
 }
-
-/** Runs after the first are spread by ±10% of the interval so probes do not fire in lockstep. */
-const JITTER = 0.1;
 
 interface Entry {
   readonly scheduled: ScheduledProbe;
   snapshot: ProbeSnapshot;
   readonly history: ResultHistory;
   timer?: NodeJS.Timeout;
+  /** Monotonic ms of the next grid slot the timer waits for. */
+  nextSlot?: number;
+  /** Grid slots that found a run still in flight (or passed while the event loop was blocked). */
+  skipped: number;
   inFlight?: Promise<ProbeResult>;
   controller?: AbortController;
 }
@@ -46,10 +50,16 @@ function freezeResult(result: ProbeResult): ProbeResult {
 }
 
 /**
- * Runs every probe on its own timer, keeps the latest state and history, and
- * tells subscribers. One timer per probe, re-armed only after a run finishes,
- * so runs of one probe never overlap; timers are unref'd so they never keep
- * the process alive. Readers get immutable snapshots, swapped whole per run.
+ * Runs every probe on its own fixed grid, keeps the latest state and history,
+ * and tells subscribers. All first runs start at once; after that a probe's
+ * runs start at start + phase + k × interval (k ≥ 1), the phase drawn once per
+ * probe in [0, interval) so probes sharing an interval do not fire in lockstep.
+ * The grid does not drift with run durations, which is what bounds detection
+ * by failureThreshold × interval + timeout (a timer re-armed after each run
+ * would add a run's duration and jitter per step). Runs of one probe never
+ * overlap: a slot that comes while a run is still in flight is skipped and
+ * counted (skippedRuns). Timers are unref'd so they never keep the process
+ * alive. Readers get immutable snapshots, swapped whole per run.
  */
 export class Scheduler implements StateReader {
   private readonly entries = new Map<string, Entry>();
@@ -57,6 +67,7 @@ export class Scheduler implements StateReader {
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly random: () => number;
   private readonly secrets: readonly string[];
   private started = false;
@@ -66,7 +77,9 @@ export class Scheduler implements StateReader {
 
   constructor(options: SchedulerOptions) {
     this.logger = options.logger;
-    this.now = options.now ?? Date.now;
+    // Late-bound defaults, so a fake clock installed after construction still applies.
+    this.now = options.now ?? (() => Date.now());
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.random = options.random ?? Math.random;
     this.secrets = options.secrets ?? [];
     for (const scheduled of options.probes) {
@@ -75,6 +88,7 @@ export class Scheduler implements StateReader {
       this.entries.set(settings.name, {
         scheduled,
         history: new ResultHistory(),
+        skipped: 0,
         snapshot: Object.freeze({
           name: settings.name,
           type: settings.type,
@@ -126,12 +140,22 @@ export class Scheduler implements StateReader {
     return this.startedAtMs;
   }
 
-  /** Runs every probe at once, in parallel; each then re-arms its own timer. Idempotent. */
+  /** Grid slots of this probe that were skipped because a run was still in flight (vitals_probe_skipped_runs_total). */
+  skippedRuns(name: string): number {
+    return this.entries.get(name)?.skipped ?? 0;
+  }
+
+  /** Runs every probe at once, in parallel, and lays out each probe's grid. Idempotent. */
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
     this.startedAtMs = this.now();
-    for (const entry of this.entries.values()) void this.execute(entry);
+    const origin = this.monotonic();
+    for (const entry of this.entries.values()) {
+      const interval = entry.scheduled.settings.intervalMs;
+      this.arm(entry, origin + interval + Math.floor(this.random() * interval));
+      void this.execute(entry);
+    }
   }
 
   /**
@@ -145,6 +169,7 @@ export class Scheduler implements StateReader {
     for (const entry of this.entries.values()) {
       clearTimeout(entry.timer);
       entry.timer = undefined;
+      entry.nextSlot = undefined;
       entry.controller?.abort();
       if (entry.inFlight !== undefined) running.push(entry.inFlight);
     }
@@ -178,8 +203,9 @@ export class Scheduler implements StateReader {
 
   /**
    * Runs one probe now and resolves with its result. Single-flight: joins the
-   * run in progress if there is one. Works before start() (no timer is armed
-   * then). Rejects only for an unknown name or a stopped scheduler.
+   * run in progress if there is one. Off the grid: the grid stays where it is,
+   * and a slot that comes while this run is in flight is skipped. Works
+   * before start() (no timer is armed then). Rejects only for an unknown name or a stopped scheduler.
    */
   async runNow(name: string): Promise<ProbeResult> {
     const entry = this.entries.get(name);
@@ -222,8 +248,6 @@ export class Scheduler implements StateReader {
 
   private execute(entry: Entry): Promise<ProbeResult> {
     if (entry.inFlight !== undefined) return entry.inFlight;
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
     const controller = new AbortController();
     entry.controller = controller;
     const { definition, probe, settings } = entry.scheduled;
@@ -237,22 +261,42 @@ export class Scheduler implements StateReader {
       .finally(() => {
         entry.inFlight = undefined;
         entry.controller = undefined;
-        this.arm(entry);
       });
     entry.inFlight = run;
     return run;
   }
 
-  private arm(entry: Entry): void {
+  /** Waits for the grid slot at `slot` (monotonic ms). */
+  private arm(entry: Entry, slot: number): void {
     if (!this.started || this.stopped) return;
     clearTimeout(entry.timer);
-    const interval = entry.scheduled.settings.intervalMs;
-    const delay = Math.max(0, Math.round(interval * (1 + (this.random() * 2 - 1) * JITTER)));
-    entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      void this.execute(entry);
-    }, delay);
+    entry.nextSlot = slot;
+    entry.timer = setTimeout(() => this.onSlot(entry, slot), Math.max(0, Math.ceil(slot - this.monotonic())));
     entry.timer.unref();
+  }
+
+  /**
+   * A slot came: start the run unless one is still in flight, then wait for
+   * the next slot still ahead. Slots that passed while the timer was held up
+   * (a blocked event loop) are skipped too, never run in a burst.
+   */
+  private onSlot(entry: Entry, slot: number): void {
+    entry.timer = undefined;
+    if (this.stopped) return;
+    const interval = entry.scheduled.settings.intervalMs;
+    const late = Math.max(0, this.monotonic() - slot);
+    const passed = Math.floor(late / interval);
+    const wasBusy = entry.inFlight !== undefined;
+    const skipped = passed + (wasBusy ? 1 : 0);
+    if (skipped > 0) {
+      entry.skipped += skipped;
+      this.logger.debug(
+        { probe: entry.scheduled.settings.name, type: entry.scheduled.settings.type, skipped, inFlight: wasBusy },
+        'probe slots skipped',
+      );
+    }
+    if (!wasBusy) void this.execute(entry);
+    this.arm(entry, slot + (passed + 1) * interval);
   }
 
   private record(entry: Entry, result: ProbeResult): void {

@@ -64,6 +64,15 @@ describe('Dockerfile', () => {
     expect(only(depsStage?.instructions, 'RUN').some((r) => /npm ci .*--omit=dev/.test(r.args)), 'node_modules come from an --omit=dev install').toBe(true);
   });
 
+  it('installs dependencies before copying sources, so a source change reuses the npm ci layer', () => {
+    for (const stage of stages.filter((s) => only(s.instructions, 'RUN').some((r) => /npm ci/.test(r.args)))) {
+      const steps = stage.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'RUN');
+      const install = steps.findIndex((i) => i.keyword === 'RUN' && /npm ci/.test(i.args));
+      const copiedBefore = steps.slice(0, install).filter((i) => i.keyword === 'COPY').flatMap((i) => flagsOf(i.args).rest.split(/\s+/).slice(0, -1));
+      expect(copiedBefore, `stage ${stage.name ?? stage.image}: only the manifests before npm ci`).toEqual(['package.json', 'package-lock.json']);
+    }
+  });
+
   it('pins its base image to a Node 20 tag, never latest', () => {
     for (const stage of stages) {
       const image = resolveImage(stage.image);

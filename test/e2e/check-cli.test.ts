@@ -88,7 +88,8 @@ describe('vitals check', () => {
     const result = await check(['--config', config([upProbe(), downProbe(true)])]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^✗ search\s+tcp\s+[\d.]+\s+refused: .*$/m);
-    expect(result.stdout).toMatch(/^\s+hint: .+/m);
+    // The hint names this probe's target, not HOST/PORT.
+    expect(result.stdout).toMatch(new RegExp(`^\\s+hint: nothing is listening on 127\\.0\\.0\\.1:${closedPort}: `, 'm'));
     expect(result.stdout).toMatch(/1 passed, 0 warned, 1 failed \(1 critical\) — not ready/);
   });
 

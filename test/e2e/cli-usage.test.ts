@@ -108,6 +108,40 @@ describe('vitals command line', () => {
     expect(print.stdout).not.toContain('tok-3c9f0a1b2e');
   });
 
+  it('config print output is itself a valid config (print | validate), with no defaults.interval nobody wrote', async () => {
+    const path = join(dir, 'roundtrip.yaml');
+    writeFileSync(
+      path,
+      [
+        'auth: { token: "tok-77ab01c3d4" }',
+        'probes:',
+        '  - { name: db, type: postgres, url: "postgres://app:pw-5d1e9c@127.0.0.1:5432/app" }',
+        '  - { name: port, type: tcp, host: 127.0.0.1, port: 6379, interval: 15s }',
+        '  - { name: api, type: http, url: "http://127.0.0.1:9/health", headers: { Authorization: "Bearer sk-roundtrip-1" } }',
+        '',
+      ].join('\n'),
+    );
+    for (const format of [[], ['--json']]) {
+      const print = await run(['config', 'print', '-c', path, ...format]);
+      expect(print.code).toBe(0);
+      expect(print.stdout).not.toMatch(/pw-5d1e9c|sk-roundtrip-1|tok-77ab01c3d4/);
+      const printed = join(dir, `printed${format.length}.yaml`);
+      writeFileSync(printed, print.stdout);
+      const validate = await run(['config', 'validate', '--config', printed]);
+      expect(validate.stderr).toBe('');
+      expect(validate.stdout).toBe(`${printed}: valid, 3 probes (db:postgres, port:tcp, api:http)\n`);
+      // Printing the printed file gives the same settings back.
+      const again = await run(['config', 'print', '-c', printed, ...format]);
+      expect(again.stdout.replace(/^# .*\n/, '')).toBe(print.stdout.replace(/^# .*\n/, ''));
+    }
+    const yamlOut = (await run(['config', 'print', '-c', path])).stdout;
+    expect(yamlOut).toMatch(new RegExp(`^# effective config of ${path}\n`));
+    expect(yamlOut).not.toMatch(/^source:/m);
+    expect(yamlOut).toMatch(/^defaults:\n {2}timeout: 2s\n/m);
+    expect(yamlOut).toMatch(/name: db\n {4}type: postgres\n(.*\n){3} {4}interval: 10s/);
+    expect(yamlOut).toMatch(/name: port\n {4}type: tcp\n(.*\n){3} {4}interval: 15s/);
+  });
+
   it('serve on a port in use → one line naming the port and server.port / VITALS_PORT, exit 1, no stack', async () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

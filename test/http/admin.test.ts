@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import type { VitalsConfig } from '../../src/core/settings.js';
 import { buildApp } from '../../src/http/app.js';
+import { validateResponses } from '../support/openapi-responses.js';
 import type { AppDeps } from '../../src/http/deps.js';
 import { createMetrics, type VitalsMetrics } from '../../src/metrics/metrics.js';
 import { buildProbes } from '../../src/runner/build-probes.js';
@@ -82,7 +83,7 @@ async function rig(options: { token?: string | undefined; deps?: Partial<AppDeps
     }),
   );
   const lifecycle = new Lifecycle(() => clock.now);
-  const scheduler = new Scheduler({ probes: buildProbes(config, logger), logger, secrets: [TOKEN] });
+  const scheduler = new Scheduler({ probes: buildProbes(config, logger), logger, secrets: config.secrets.all });
   const metrics = createMetrics({ state: scheduler, config, lifecycle: () => lifecycle.state(), version: '1.0.0', now: () => clock.now });
   const app = buildApp({
     config,
@@ -97,6 +98,7 @@ async function rig(options: { token?: string | undefined; deps?: Partial<AppDeps
     ...options.deps,
   });
   await app.ready();
+  validateResponses(app);
   const r: Rig = { app, lifecycle, scheduler, metrics, clock, logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   rigs.push(r);
   return r;

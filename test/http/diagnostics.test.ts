@@ -68,10 +68,11 @@ async function withToken(extra: Parameters<typeof harness>[1] = {}) {
     ...extra,
     config: {
       auth: { token: TOKEN, protectMetrics: false },
+      // As config load gathers them: the token, and API_KEY as the value of a secret-named ${VAR}.
+      secrets: { all: [TOKEN, API_KEY], declared: [TOKEN, API_KEY] },
       ...extra.config,
     },
     deps: {
-      secrets: [API_KEY],
       // Generous, so only the rate-limit test meets the limiter.
       diagnosticsRateLimit: { max: 1_000, timeWindowMs: 1_000 },
       ...extra.deps,
@@ -106,6 +107,27 @@ describe('GET /diagnostics: authorisation', () => {
 });
 
 describe('GET /diagnostics: body', () => {
+  it('pairs every observedValue with an observedUnit (draft §4.4): a reading without a unit shows no value', async () => {
+    const { app } = await harness([
+      snapshot({
+        name: 'queue',
+        state: 'healthy',
+        lastRun: NOW - 1_000,
+        last: result('pass', NOW - 1_000, { observations: [{ measurement: 'depth', value: 3 }, { measurement: 'lag', value: 4, unit: 'ms' }] }),
+      }),
+    ]);
+    const response = await app.inject({ url: '/diagnostics' });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.checks['queue:depth'][0]).not.toHaveProperty('observedValue');
+    expect(body.checks['queue:depth'][0]).not.toHaveProperty('observedUnit');
+    expect(body.checks['queue:lag'][0]).toMatchObject({ observedValue: 4, observedUnit: 'ms' });
+    expect(body.checks['queue:status'][0]).toMatchObject({ observedValue: 'healthy', observedUnit: 'state' });
+    for (const entries of Object.values(body.checks) as Array<Array<Record<string, unknown>>>) {
+      for (const entry of entries) expect('observedValue' in entry).toBe('observedUnit' in entry);
+    }
+  });
+
   it('a healthy probe whose last run failed says status fail with its reason while state stays healthy', async () => {
     const failed = result('fail', NOW - 1_000, { reason: 'timeout', message: 'no answer within 2s', hint: 'check the host' });
     const h = await harness([snapshot({ name: 'db', state: 'healthy', consecutiveFailures: 1, last: failed, lastRun: failed.finishedAt })]);
@@ -150,12 +172,12 @@ describe('GET /diagnostics: body', () => {
       },
     ]);
     expect(body.checks['db:status']).toEqual([
-      { componentId: 'db', componentType: 'datastore', observedValue: 'degraded', status: 'pass' /* the latest run; state stays degraded */, time: readingTime },
+      { componentId: 'db', componentType: 'datastore', observedValue: 'degraded', observedUnit: 'state', status: 'pass' /* the latest run; state stays degraded */, time: readingTime },
     ]);
-    expect(body.checks['cache:status'][0]).toMatchObject({ observedValue: 'unhealthy', status: 'fail' });
+    expect(body.checks['cache:status'][0]).toMatchObject({ observedValue: 'unhealthy', observedUnit: 'state', status: 'fail' });
     expect(body.checks['cache:status'][0].output).toMatch(/^WRONGPASS for redis:\/\/default:\*\*\*@cache:6379/);
     expect(body.checks['loop:status']).toEqual([
-      { componentId: 'loop', componentType: 'system', observedValue: 'unknown', status: 'warn', output: 'not run yet' },
+      { componentId: 'loop', componentType: 'system', observedValue: 'unknown', observedUnit: 'state', status: 'warn', output: 'not run yet' },
     ]);
 
     const db = body.vitals.probes.db;
@@ -258,15 +280,19 @@ describe('GET /diagnostics: body', () => {
     expect(unknownParam.json().message).toBe("unknown query parameter 'verbose'");
   });
 
-  it('reports starting, maintenance and shutdown; 200 even when everything fails', async () => {
+  it('reports starting, maintenance and shutdown; fail answers 503 with the full body', async () => {
     const h = await withToken();
     h.state.update('db', { state: 'unknown', last: undefined, lastRun: undefined });
-    let body = (await h.app.inject({ url: '/diagnostics', headers: bearer })).json();
+    const starting = await h.app.inject({ url: '/diagnostics', headers: bearer });
+    expect(starting.statusCode).toBe(503);
+    let body = starting.json();
     expect(body).toMatchObject({ status: 'fail', output: 'starting' });
+    expect(Object.keys(body.vitals.probes).sort()).toEqual(['cache', 'db', 'loop']);
     h.state.update('db', { state: 'unhealthy', last: cacheFail, lastRun: NOW - 1_000 });
     h.setLifecycle({ maintenance: { reason: 'db upgrade', since: NOW - 1_000, until: NOW + 600_000 }, shuttingDown: true });
     const response = await h.app.inject({ url: '/diagnostics', headers: bearer });
-    expect(response.statusCode).toBe(200);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/health\+json/);
     body = response.json();
     expect(body).toMatchObject({ status: 'fail', output: 'shutting down' });
     expect(body.vitals.maintenance).toEqual({

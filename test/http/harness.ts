@@ -6,6 +6,7 @@ import type { VitalsConfig } from '../../src/core/settings.js';
 import type { ProbeResult } from '../../src/core/types.js';
 import { createMetrics, type VitalsMetrics } from '../../src/metrics/metrics.js';
 import { FakeState, configFor } from '../support/fake-state.js';
+import { validateResponses } from '../support/openapi-responses.js';
 
 export const NOW = 1_750_000_000_000;
 
@@ -29,7 +30,10 @@ export interface HarnessOptions {
 
 const open: Harness[] = [];
 
-/** buildApp over a FakeState and real metrics, on a fixed clock (NOW); started 5 s ago. */
+/**
+ * buildApp over a FakeState and real metrics, on a fixed clock (NOW); started
+ * 5 s ago. Every inject is checked against openapi/openapi.yaml.
+ */
 export async function harness(probes: readonly ProbeSnapshot[], options: HarnessOptions = {}): Promise<Harness> {
   const state = new FakeState(probes, options.histories);
   const config = configFor(probes, options.config);
@@ -48,6 +52,7 @@ export async function harness(probes: readonly ProbeSnapshot[], options: Harness
     ...options.deps,
   });
   await app.ready();
+  validateResponses(app);
   Object.assign(h, {
     app,
     state,

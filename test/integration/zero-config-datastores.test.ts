@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSecrets, loadConfig, redactedConfig } from '../../src/config/load.js';
+import { loadConfig, redactedConfig } from '../../src/config/load.js';
 import type { VitalsConfig } from '../../src/core/settings.js';
 import type { ProbeResult } from '../../src/core/types.js';
 import { buildProbes } from '../../src/runner/build-probes.js';
@@ -33,7 +33,7 @@ afterAll(async () => {
 async function runDatastores(config: VitalsConfig): Promise<Map<string, ProbeResult>> {
   const datastores = { ...config, probes: config.probes.filter((p) => p.type === 'postgres' || p.type === 'redis') };
   const built = buildProbes(datastores, pino({ level: 'silent' }));
-  const secrets = configSecrets(config);
+  const secrets = config.secrets.all;
   try {
     const results = await Promise.all(built.map((p) => runProbe(p.definition, p.probe, p.settings, { secrets })));
     return new Map(built.map((p, i) => [p.settings.name, results[i] as ProbeResult]));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSecrets, loadConfig, redactedConfig } from '../../src/config/load.js';
+import { loadConfig, redactedConfig } from '../../src/config/load.js';
 import type { VitalsConfig } from '../../src/core/settings.js';
 import type { ProbeResult } from '../../src/core/types.js';
 import { buildProbes } from '../../src/runner/build-probes.js';
@@ -43,7 +43,7 @@ function messagingEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv
 
 async function runAll(config: VitalsConfig): Promise<Map<string, ProbeResult>> {
   const built = buildProbes(config, pino({ level: 'silent' }));
-  const secrets = configSecrets(config);
+  const secrets = config.secrets.all;
   try {
     const results = await Promise.all(built.map((p) => runProbe(p.definition, p.probe, p.settings, { secrets })));
     return new Map(built.map((p, i) => [p.settings.name, results[i] as ProbeResult]));

@@ -142,6 +142,13 @@ describe('custom probe: misbehaving checks get the same treatment as built-in on
     expect(await runConfigured(configWith(source, ''))).toMatchObject({ status: 'fail', reason: 'auth', message: 'credentials rejected', hint: 'rotate the job token' });
   });
 
+  it('fills its hint placeholders from its own hintTarget, and defaultCritical sets the default', async () => {
+    const source = `export default ({ ProbeError }) => ({ defaultCritical: false, hintTarget: (o) => ({ host: 'jobs.internal', port: 7000 }), hints: { reasons: { auth: 'rotate the job token on {host}:{port}' } }, create: () => ({ async check() { throw new ProbeError('auth', 'credentials rejected'); }, async close() {} }) });\n`;
+    const path = configWith(source, '');
+    expect((await loadConfig({ argvConfigPath: path, env: {} })).probes[0]?.critical).toBe(false);
+    expect(await runConfigured(path)).toMatchObject({ reason: 'auth', hint: 'rotate the job token on jobs.internal:7000' });
+  });
+
   it('hangs and never honours its signal → timeout within the bound', async () => {
     const started = performance.now();
     const result = await runConfigured(configWith(definition('await new Promise(() => {});'), ''));

@@ -44,13 +44,17 @@ describe('disk probe', () => {
 
   it('warns past warn thresholds (forced low) with reason threshold and the usage hint', async () => {
     const result = await runOnce('disk', { path: dir }, { warn: { usedRatio: 0 }, fail: { usedRatio: null, inodesUsedRatio: null } });
-    expect(result).toMatchObject({ status: 'warn', reason: 'threshold', hint: diskProbe.hints.measurements?.usedRatio });
+    expect(result).toMatchObject({ status: 'warn', reason: 'threshold' });
+    // The hint names this probe's path in the command it suggests.
+    expect(result.hint).toBe(diskProbe.hints.measurements?.usedRatio?.replace('{path}', dir));
+    expect(result.hint).toContain(`du -xh --max-depth=1 ${dir} | sort -h`);
     expect(result.message).toMatch(/^usedRatio [\d.]+ ≥ warn 0/);
   });
 
   it('fails past a fail threshold on usedRatio', async () => {
     const result = await runOnce('disk', { path: dir }, { warn: { usedRatio: 0 }, fail: { usedRatio: 0 } });
-    expect(result).toMatchObject({ status: 'fail', reason: 'threshold', hint: diskProbe.hints.measurements?.usedRatio });
+    expect(result).toMatchObject({ status: 'fail', reason: 'threshold' });
+    expect(result.hint).toContain(`du -xh --max-depth=1 ${dir} | sort -h`);
     expect(find(result, 'usedRatio')!.status).toBe('fail');
   });
 

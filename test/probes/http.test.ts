@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../support/certs.js';
 import { startHttpUpstream, type HttpUpstream } from '../support/http-upstream.js';
 import { freePort } from '../support/net.js';
-import { runOnce, settingsFor } from '../support/run-once.js';
+import { createProbe, runOnce, settingsFor } from '../support/run-once.js';
 import { jsonMismatches, parseJsonPath } from '../../probes/shared/http-expectations.js';
 
 const TOKEN = 'sk-test-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
@@ -274,37 +274,90 @@ describe('http probe: https', () => {
     await pki?.cleanup();
   });
 
-  it('passes with the CA given and reports the certificate expiry for the tls metric', async () => {
+  const notAfterSeconds = (pem: string): number => Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000);
+  const days = (result: Awaited<ReturnType<typeof runOnce>>): unknown =>
+    result.observations.find((o) => o.measurement === 'daysUntilExpiry')?.value;
+
+  it('passes with the CA given and reports daysUntilExpiry, the chain in info and the expiry for the tls metric', async () => {
     const server = await serve(pki.valid);
     const result = await runOnce('http', { url: `${server.origin}/ok`, ca: pki.ca.certFile });
     expect(result.status).toBe('pass');
-    const notAfter = Math.floor(Date.parse(new X509Certificate(pki.valid.cert).validTo) / 1000);
-    expect(result.certExpiry).toBe(notAfter);
+    expect(result.certExpiry).toBe(notAfterSeconds(pki.valid.cert));
+    expect(days(result)).toBeGreaterThan(89);
+    expect(days(result)).toBeLessThan(91);
+    expect(result.info).toMatchObject({
+      subject: 'valid',
+      issuer: 'vitals test CA',
+      names: 'DNS:localhost, IP Address:127.0.0.1',
+      verification: 'ok',
+    });
   });
 
-  it('NW2: an expired certificate fails with tls naming CERT_HAS_EXPIRED and the renew hint', async () => {
+  it('a plain http:// probe reports no certificate measurement', async () => {
+    const plain = await startHttpUpstream();
+    servers.push(plain);
+    const result = await runOnce('http', { url: `${plain.origin}/ok` });
+    expect(days(result)).toBeUndefined();
+    expect(result.info?.subject).toBeUndefined();
+  });
+
+  it('NW3: 2 days left warns (threshold, renew hint) but never fails: no fail threshold by default', async () => {
+    const server = await serve(pki.expiringIn2Days);
+    const result = await runOnce('http', { url: `${server.origin}/ok`, ca: pki.ca.certFile });
+    expect(result).toMatchObject({ status: 'warn', reason: 'threshold' });
+    expect(result.message).toMatch(/^daysUntilExpiry (1\.9\d*|2)d ≤ warn 14d$/);
+    expect(result.hint).toMatch(/certbot renew/);
+    expect(result.certExpiry).toBe(notAfterSeconds(pki.expiringIn2Days.cert));
+  });
+
+  it('NW2: an expired certificate fails with tls naming CERT_HAS_EXPIRED, and still reports its expiry and chain', async () => {
     const server = await serve(pki.expired);
     const result = await runOnce('http', { url: `${server.origin}/ok`, ca: pki.ca.certFile });
     expect(result).toMatchObject({ status: 'fail', reason: 'tls' });
-    expect(result.message).toBe(`GET ${server.origin}/ok: TLS CERT_HAS_EXPIRED: certificate has expired`);
+    const notAfter = new Date(new X509Certificate(pki.expired.cert).validTo).toISOString();
+    expect(result.message).toBe(`GET ${server.origin}/ok: TLS CERT_HAS_EXPIRED: certificate has expired (notAfter ${notAfter}, certificate "expired")`);
     expect(result.hint).toMatch(/certbot renew/);
     expect(result.hint).toMatch(/full chain/);
+    expect(result.certExpiry).toBe(notAfterSeconds(pki.expired.cert));
+    expect(result.info).toMatchObject({ subject: 'expired', issuer: 'vitals test CA', verification: expect.stringContaining('CERT_HAS_EXPIRED') });
+    // Refused means refused: the request never reached the upstream.
+    expect(server.requests).toEqual([]);
   });
 
-  it('NW2: self-signed without the CA is tls; with insecure it passes', async () => {
+  it('NW2: self-signed without the CA is tls with its expiry; with insecure it passes and says why it did not verify', async () => {
     const server = await serve(pki.selfSigned);
     const result = await runOnce('http', { url: `${server.origin}/ok` });
     expect(result).toMatchObject({ status: 'fail', reason: 'tls' });
     expect(result.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(result.certExpiry).toBe(notAfterSeconds(pki.selfSigned.cert));
+    expect(result.info).toMatchObject({ subject: 'self-signed', issuer: 'self-signed' });
+    expect(server.requests).toEqual([]);
     const insecure = await runOnce('http', { url: `${server.origin}/ok`, insecure: true });
     expect(insecure.status).toBe('pass');
-    expect(insecure.certExpiry).toBeGreaterThan(Date.now() / 1000);
+    expect(insecure.certExpiry).toBe(notAfterSeconds(pki.selfSigned.cert));
+    expect(insecure.info?.verification).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
   });
 
-  it('NW2: a certificate for another host is tls naming the hostname mismatch', async () => {
+  it('NW2: a certificate for another host is tls naming the name asked for and the certificate\'s names; the hint leads with the host name', async () => {
     const server = await serve(pki.wrongHost);
     const result = await runOnce('http', { url: `${server.origin}/ok`, ca: pki.ca.certFile });
     expect(result).toMatchObject({ status: 'fail', reason: 'tls' });
     expect(result.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(result.message).toContain('asked for 127.0.0.1; the certificate covers DNS:other.example');
+    expect(result.hint).toMatch(/^the certificate is not issued for 127\.0\.0\.1 \(it covers DNS:other\.example\)/);
+    expect(result.hint).not.toMatch(/renew/);
+    expect(result.certExpiry).toBe(notAfterSeconds(pki.wrongHost.cert));
+    expect(server.requests).toEqual([]);
+  });
+
+  it('a refused wrong-host certificate is refused again on the next run (no resumed session skips the host check)', async () => {
+    const server = await serve(pki.wrongHost);
+    const instance = createProbe('http', { url: `${server.origin}/ok`, ca: pki.ca.certFile });
+    try {
+      for (let run = 0; run < 3; run += 1) expect((await instance.run()).reason).toBe('tls');
+    } finally {
+      await instance.close();
+    }
+    expect(server.requests).toEqual([]);
   });
 });

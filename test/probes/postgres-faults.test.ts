@@ -133,7 +133,8 @@ describe('postgres probe: not accepting connections (PG7, 57P03)', () => {
     expect(refused.status).toBe('fail');
     expect(refused.reason).toBe('refused');
     expect(refused.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:\d+/);
-    expect(refused.hint).toMatch(/pg_isready/);
+    const target = new URL(server.url());
+    expect(refused.hint).toContain(`\`pg_isready -h ${target.hostname} -p ${target.port} -d ${target.pathname.slice(1)}\``);
     expect(refused.durationMs).toBeLessThan(TIMEOUT_MS);
     expect(JSON.stringify(refused)).not.toContain(server.password);
     console.log(`[timing] postgres stopped → refused in ${refused.durationMs.toFixed(1)} ms`);

@@ -124,6 +124,8 @@ describe('redis probe: stopped (RD1)', () => {
     expect(result.reason).toBe('refused');
     expect(result.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:\d+/);
     expect(result.hint).toMatch(/bind, port and protected-mode/);
+    const { hostname, port } = new URL(server.url());
+    expect(result.hint).toContain(`\`redis-cli -h ${hostname} -p ${port} ping\``);
     expect(result.durationMs).toBeLessThan(TIMEOUT_MS);
     expect(JSON.stringify(result)).not.toContain(server.password);
     console.log(`[timing] redis stopped → refused in ${result.durationMs.toFixed(1)} ms`);

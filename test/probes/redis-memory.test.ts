@@ -68,7 +68,8 @@ describe('redis probe: memory (RD3, RD4, RD5)', () => {
     expect(observation(result, 'memoryUtilization')?.value).toBeCloseTo(ratio, 1);
     expect(result.message).toMatch(/^memoryUtilization 0\.\d+ ≥ warn 0\.8$/);
     expect(result.hint).toMatch(/maxmemory-policy allkeys-lru/);
-    expect(result.hint).toMatch(/redis-cli --bigkeys/);
+    const { hostname, port } = new URL(server.url());
+    expect(result.hint).toContain(`redis-cli -h ${hostname} -p ${port} --bigkeys`);
     expect(result.info).toMatchObject({ maxmemoryPolicy: 'allkeys-lru', maxmemoryBytes: MAXMEMORY });
     expect(JSON.stringify(result)).not.toContain(server.password);
   });
@@ -106,7 +107,7 @@ describe('redis probe: memory (RD3, RD4, RD5)', () => {
     expect(result.hint).toMatch(/raise maxmemory/);
 
     // The probe only reads; any command that meets the real OOM reply is named `unavailable`.
-    const classified = redisProbe.classifyError?.(oom);
+    const classified = redisProbe.classifyError?.(oom, { url: 'redis://127.0.0.1:6379' });
     expect(classified?.reason).toBe('unavailable');
     expect(classified?.hint).toMatch(/maxmemory-policy allkeys-lru/);
     expect(classified?.hint).toMatch(/--bigkeys/);

@@ -139,7 +139,7 @@ describe('redis probe: client limit', () => {
       await admin.config('SET', 'maxclients', '10000');
     }
     expect(reply).toMatch(/^-ERR max number of clients reached/);
-    const classified = redisProbe.classifyError?.(new Error(reply.slice(1).trim())); // as ioredis's ReplyError carries it
+    const classified = redisProbe.classifyError?.(new Error(reply.slice(1).trim()), { url: 'redis://127.0.0.1:6379' }); // as ioredis's ReplyError carries it
     expect(classified?.reason).toBe('unavailable');
     expect(classified?.hint).toMatch(/raise maxclients/);
 

@@ -70,7 +70,7 @@ describe('tls probe: trusted certificates', () => {
     expect(days).toBeGreaterThan(89);
     expect(days).toBeLessThan(91);
     expect(observation(result, 'handshakeTime')).toBeGreaterThan(0);
-    expect(result.info).toMatchObject({ subject: 'valid', issuer: 'vitals test CA', verification: 'ok' });
+    expect(result.info).toMatchObject({ subject: 'valid', issuer: 'vitals test CA', names: 'DNS:localhost, IP Address:127.0.0.1', verification: 'ok' });
     expect(result.info?.protocol).toMatch(/^TLSv1\.[23]$/);
     expect(result.certExpiry).toBe(notAfterSeconds(pki.valid.cert));
   });
@@ -136,8 +136,11 @@ describe('tls probe: verification failures (NW2)', () => {
     const result = await runOnce('tls', { host: '127.0.0.1', port, ca: pki.ca.certFile });
     expect(result).toMatchObject({ status: 'fail', reason: 'tls' });
     expect(result.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
-    expect(result.message).toContain("IP: 127.0.0.1 is not in the cert's list");
-    expect(result.hint).toMatch(/host name/);
+    expect(result.message).toContain('asked for 127.0.0.1; the certificate covers DNS:other.example');
+    expect(result.hint).toMatch(/^the certificate is not issued for 127\.0\.0\.1 \(it covers DNS:other\.example\)/);
+    expect(result.hint).not.toMatch(/renew/);
+    expect(result.certExpiry).toBe(notAfterSeconds(pki.wrongHost.cert));
+    expect(result.info).toMatchObject({ names: 'DNS:other.example' });
   });
 
   it('a self-signed certificate is tls without its CA, and passes with it', async () => {
@@ -167,6 +170,14 @@ describe('tls probe: verification failures (NW2)', () => {
     const expired = await runOnce('tls', { host: '127.0.0.1', port: expiredPort, insecure: true });
     expect(expired).toMatchObject({ status: 'fail', reason: 'threshold' });
     expect(observation(expired, 'daysUntilExpiry')).toBeLessThan(0);
+  });
+});
+
+describe('tls probe: criticality (CONTRACT §5)', () => {
+  it('is non-critical unless the config says critical: true; other types stay critical by default', () => {
+    expect(settingsFor('tls', { host: '127.0.0.1' }).critical).toBe(false);
+    expect(settingsFor('tls', { host: '127.0.0.1' }, { critical: true }).critical).toBe(true);
+    expect(settingsFor('tcp', { host: '127.0.0.1', port: 1 }).critical).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 import { probeDefinitions } from '../../probes/index.js';
+import { gatherSecrets } from '../../src/config/secrets.js';
 import type { ProbeDefinition } from '../../src/core/probe.js';
 import type { VitalsConfig } from '../../src/core/settings.js';
 import type { ProbeSnapshot, RunEvent, StateReader } from '../../src/core/state.js';
@@ -97,7 +98,7 @@ function definitionFor(type: string): ProbeDefinition {
 
 /** A VitalsConfig whose probes match the given snapshots; `overrides` replace top-level keys. */
 export function configFor(snapshots: readonly ProbeSnapshot[], overrides: Partial<VitalsConfig> = {}): VitalsConfig {
-  return {
+  const config: Omit<VitalsConfig, 'secrets'> = {
     service: { id: 'test-service', description: 'vitals under test' },
     server: { host: '127.0.0.1', port: 0 },
     auth: { protectMetrics: false },
@@ -120,4 +121,6 @@ export function configFor(snapshots: readonly ProbeSnapshot[], overrides: Partia
     source: 'test',
     ...overrides,
   };
+  // As config load does: secrets are part of the loaded config.
+  return { ...config, secrets: overrides.secrets ?? gatherSecrets(config) };
 }

@@ -160,3 +160,16 @@ describe('classifyError: real failures', () => {
     });
   });
 });
+
+describe('classifyError: vitals out of file descriptors', () => {
+  it('EMFILE/ENFILE anywhere in the cause tree → reason error with a hint about the limit', () => {
+    const emfile = Object.assign(new Error('connect EMFILE 127.0.0.1:5432 - Local (undefined:undefined)'), { code: 'EMFILE' });
+    const wrapped = new TypeError('fetch failed', { cause: emfile });
+    for (const error of [emfile, wrapped, Object.assign(new Error('open ENFILE'), { code: 'ENFILE' })]) {
+      const classified = classifyError(error);
+      expect(classified.reason).toBe('error');
+      expect(classified.hint).toMatch(/ulimit -n/);
+    }
+    expect(classifyError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })).hint).toBeUndefined();
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError, configSecrets, formatConfigIssues, loadZeroConfig, parseConfigText, redactedConfig } from '../../src/config/load.js';
+import { ConfigError, formatConfigIssues, loadZeroConfig, parseConfigText, redactedConfig } from '../../src/config/load.js';
 import { fakeDefinitions } from '../fixtures/config/fake-definitions.js';
 
 const TOKEN = 'tok-9f8e7d6c5b4a';
@@ -64,8 +64,8 @@ describe('redactedConfig', () => {
     expect(plain.auth).toEqual({ protectMetrics: false });
   });
 
-  it('configSecrets lists what redactText must remove elsewhere', () => {
-    const secrets = configSecrets(config);
+  it('config.secrets, gathered at load, lists what redactText must remove elsewhere', () => {
+    const secrets = config.secrets.all;
     for (const secret of [TOKEN, API_KEY, FAKE_PASSWORD, DB_PASSWORD]) expect(secrets).toContain(secret);
   });
 

@@ -30,6 +30,7 @@ describe('defaults when the file says little', () => {
       shutdown: { drainDelayMs: 5_000, timeoutMs: 25_000 },
       probes: [],
       source: 'test.yaml',
+      secrets: { all: [], declared: [] },
     });
   });
 

@@ -8,7 +8,7 @@ import { parseExposition } from '../support/prom-text.js';
 
 const T0 = 1_700_000_000_000;
 
-function setup(options: { lifecycle?: LifecycleState } = {}) {
+function setup(options: { lifecycle?: LifecycleState; skippedRuns?: (probe: string) => number } = {}) {
   const probes = [
     snapshot({ name: 'db', type: 'postgres', componentType: 'datastore' }),
     snapshot({ name: 'loop', type: 'eventloop', componentType: 'system', groups: ['live'] }),
@@ -23,6 +23,7 @@ function setup(options: { lifecycle?: LifecycleState } = {}) {
     lifecycle: () => lifecycle,
     version: '1.2.3',
     now: () => clock.now,
+    ...(options.skippedRuns === undefined ? {} : { skippedRuns: options.skippedRuns }),
   });
   opened.push(metrics);
   const scrape = async () => parseExposition(await metrics.render());
@@ -280,5 +281,18 @@ describe('metrics: following runs', () => {
     expect(state.listenerCount).toBe(0);
     run('db', 'pass', { state: 'healthy' });
     expect((await scrape()).value('vitals_probe_runs_total', { probe: 'db', result: 'pass' })).toBe(0);
+  });
+
+  it('exposes the skipped grid slots of the scheduler per probe, when given, as a counter', async () => {
+    const skipped = new Map([['db', 3]]);
+    const { scrape } = setup({ skippedRuns: (name) => skipped.get(name) ?? 0 });
+    let m = await scrape();
+    expect(m.types.get('vitals_probe_skipped_runs_total')).toBe('counter');
+    expect(m.value('vitals_probe_skipped_runs_total', { probe: 'db', type: 'postgres' })).toBe(3);
+    expect(m.value('vitals_probe_skipped_runs_total', { probe: 'site', type: 'tls' })).toBe(0);
+    skipped.set('db', 5);
+    m = await scrape();
+    expect(m.value('vitals_probe_skipped_runs_total', { probe: 'db', type: 'postgres' })).toBe(5);
+    expect((await setup().scrape()).types.has('vitals_probe_skipped_runs_total')).toBe(false);
   });
 });

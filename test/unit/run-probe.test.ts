@@ -360,3 +360,70 @@ describe('runProbe: warnings, info, certExpiry', () => {
     expect(result.message).toMatch(/malformed/);
   });
 });
+
+describe('runProbe: prepare() (a client library loading) happens before the clock starts', () => {
+  it('a slow prepare does not eat the timeout, and the duration excludes it', async () => {
+    let prepared = false;
+    const probe: Probe = {
+      prepare: () => new Promise((resolve) => setTimeout(() => ((prepared = true), resolve()), 300)),
+      check: async () => {
+        expect(prepared).toBe(true);
+        return { observations: [] };
+      },
+      close: async () => undefined,
+    };
+    const result = await runProbe(definition, probe, settings({ timeoutMs: 100 }));
+    expect(result.status).toBe('pass');
+    expect(result.durationMs).toBeLessThan(100);
+  });
+
+  it('a prepare that rejects still lets the run happen (its error surfaces from check)', async () => {
+    const probe: Probe = {
+      prepare: () => Promise.reject(new Error('cannot load the driver')),
+      check: async () => {
+        throw new Error('driver missing');
+      },
+      close: async () => undefined,
+    };
+    expect(await runProbe(definition, probe, settings())).toMatchObject({ status: 'fail', message: 'driver missing' });
+  });
+});
+
+describe('runProbe: hints name the probe target', () => {
+  const targeted: ProbeDefinition = {
+    ...definition,
+    hints: {
+      reasons: { refused: 'check with `pg_isready -h {host} -p {port}`', timeout: 'open {url} by hand; {unknown} stays' },
+      measurements: { connectionsUtilization: 'ask {host} for SELECT count(*)' },
+    },
+    hintTarget: () => ({ host: 'db.internal', port: 5432, url: 'postgres://app:s3cret-pw@db.internal:5432/app' }),
+  };
+  const targetSettings = settings({ definition: targeted, options: { url: 'postgres://app:s3cret-pw@db.internal:5432/app' } });
+
+  it('fills {host}/{port} in a type hint, a ProbeError hint and a classifier hint; unknown placeholders stay visible', async () => {
+    const refused = await runProbe(targeted, probe(async () => Promise.reject(new ProbeError('refused', 'down'))), targetSettings);
+    expect(refused.hint).toBe('check with `pg_isready -h db.internal -p 5432`');
+    const given = await runProbe(
+      targeted,
+      probe(async () => Promise.reject(new ProbeError('auth', 'no', { hint: 'psql -h {host} -p {port}' }))),
+      targetSettings,
+    );
+    expect(given.hint).toBe('psql -h db.internal -p 5432');
+    const breach = await runProbe(targeted, probe(async () => report([{ measurement: 'connectionsUtilization', value: 0.99 }])), targetSettings);
+    expect(breach.hint).toBe('ask db.internal for SELECT count(*)');
+  });
+
+  it('redacts a secret a target carries, and survives a hintTarget that throws', async () => {
+    const timeout = await runProbe(targeted, probe(async () => Promise.reject(new ProbeError('timeout', 'slow'))), targetSettings);
+    expect(timeout.hint).not.toContain('s3cret-pw');
+    expect(timeout.hint).toMatch(/^open postgres:\/\/app:\S+@db\.internal:5432\/app by hand; \{unknown\} stays$/);
+    const broken: ProbeDefinition = {
+      ...targeted,
+      hintTarget: () => {
+        throw new Error('target bug');
+      },
+    };
+    const result = await runProbe(broken, probe(async () => Promise.reject(new ProbeError('refused', 'down'))), settings({ definition: broken }));
+    expect(result.hint).toBe('check with `pg_isready -h {host} -p {port}`');
+  });
+});

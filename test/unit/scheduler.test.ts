@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProbeError } from '../../src/core/errors.js';
 import type { Probe, ProbeDefinition } from '../../src/core/probe.js';
 import type { ProbeSettings } from '../../src/core/settings.js';
@@ -100,7 +100,7 @@ function logCapture(): { logger: pino.Logger; lines: () => Array<Record<string, 
 }
 
 const schedulers: Scheduler[] = [];
-function make(probes: ScheduledProbe[], extra: { now?: () => number; random?: () => number } = {}) {
+function make(probes: ScheduledProbe[], extra: { now?: () => number; monotonic?: () => number; random?: () => number } = {}) {
   const log = logCapture();
   const scheduler = new Scheduler({ probes, logger: log.logger, ...extra });
   schedulers.push(scheduler);
@@ -233,22 +233,6 @@ describe('Scheduler: running', () => {
     expect(probe.maxActive).toBe(1);
   });
 
-  it('re-arms after each run with ±10% jitter', async () => {
-    const low = new ScriptedProbe(pass);
-    const high = new ScriptedProbe(pass);
-    const { scheduler: s1 } = make([entry(low, settings('low', { intervalMs: 200 }))], { random: () => 0 });
-    const { scheduler: s2 } = make([entry(high, settings('high', { intervalMs: 200 }))], { random: () => 0.9999 });
-    s1.start();
-    s2.start();
-    await sleep(700);
-    const gaps = (p: ScriptedProbe): number[] => p.callTimes.slice(1).map((t, i) => t - p.callTimes[i]!);
-    // random 0 → 180 ms apart; random ≈1 → 220 ms apart. Timers never fire early.
-    expect(gaps(low).length).toBeGreaterThanOrEqual(2);
-    for (const gap of gaps(low)) expect(gap).toBeGreaterThanOrEqual(175);
-    for (const gap of gaps(high)) expect(gap).toBeGreaterThanOrEqual(215);
-    expect(low.calls).toBeGreaterThan(high.calls - 1);
-  });
-
   it('keeps history', async () => {
     let n = 0;
     const probe = new ScriptedProbe(async () => {
@@ -262,6 +246,167 @@ describe('Scheduler: running', () => {
     expect(history).toHaveLength(50);
     expect(history.at(-1)).toBe(scheduler.get('a')?.last);
     expect(history.filter((r) => r.status === 'fail').length).toBeGreaterThanOrEqual(16);
+  });
+});
+
+describe('Scheduler: the fixed grid (fake clock)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Fake timers and a clock that both follow them; `jump` moves the clock without firing timers (a blocked loop). */
+  function fakeClock(): { now: () => number; monotonic: () => number; jump: (ms: number) => void } {
+    vi.useFakeTimers({ now: 0 });
+    let jumped = 0;
+    return {
+      now: () => Date.now() + jumped,
+      monotonic: () => Date.now() + jumped,
+      jump: (ms) => {
+        jumped += ms;
+      },
+    };
+  }
+
+  it('starts runs on start + phase + k × interval whatever each run takes', async () => {
+    const clock = fakeClock();
+    const starts: number[] = [];
+    const probe = new ScriptedProbe(async (n, signal) => {
+      starts.push(clock.now());
+      return slow(n % 2 === 0 ? 700 : 100, signal);
+    });
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 1_000, timeoutMs: 900 }))], { ...clock, random: () => 0.25 });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(6_100);
+    // First run at once; then the grid 1250, 2250, … — never 1100 + interval, the re-arm-after-run drift.
+    expect(starts).toEqual([0, 1_250, 2_250, 3_250, 4_250, 5_250]);
+    expect(scheduler.skippedRuns('a')).toBe(0);
+  });
+
+  it('draws the phase once per probe, in [0, interval), so equal intervals do not fire together', async () => {
+    const clock = fakeClock();
+    const draws = [0, 0.5, 0.999];
+    const probes = draws.map(() => new ScriptedProbe(pass));
+    const starts = new Map<string, number[]>();
+    const { scheduler } = make(
+      probes.map((p, i) =>
+        entry(
+          new ScriptedProbe(async () => {
+            starts.set(`p${i}`, [...(starts.get(`p${i}`) ?? []), clock.now()]);
+            return p.check(new AbortController().signal);
+          }),
+          settings(`p${i}`, { intervalMs: 2_000, timeoutMs: 500 }),
+        ),
+      ),
+      { ...clock, random: () => draws.shift() ?? 0 },
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(8_500);
+    expect(starts.get('p0')).toEqual([0, 2_000, 4_000, 6_000, 8_000]);
+    expect(starts.get('p1')).toEqual([0, 3_000, 5_000, 7_000]);
+    expect(starts.get('p2')).toEqual([0, 3_998, 5_998, 7_998]);
+  });
+
+  it('a run that overruns skips the slots it covered, counts them, and the grid resumes; runs never overlap', async () => {
+    const clock = fakeClock();
+    const starts: number[] = [];
+    // Run 2 takes 2.5 intervals (timeout above the interval is only possible here, not from config).
+    const probe = new ScriptedProbe(async (n, signal) => {
+      starts.push(clock.now());
+      return slow(n === 2 ? 2_500 : 100, signal);
+    });
+    const { scheduler, log } = make([entry(probe, settings('a', { intervalMs: 1_000, timeoutMs: 5_000 }))], { ...clock, random: () => 0 });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(5_500);
+    // Slot 1000 starts the long run (ends 3500); slots 2000 and 3000 are skipped; 4000 and 5000 run.
+    expect(starts).toEqual([0, 1_000, 4_000, 5_000]);
+    expect(scheduler.skippedRuns('a')).toBe(2);
+    expect(probe.maxActive).toBe(1);
+    expect(log.lines().filter((l) => l.msg === 'probe slots skipped')).toHaveLength(2);
+    expect(scheduler.skippedRuns('nope')).toBe(0);
+  });
+
+  it('slots that pass while the event loop is blocked are skipped, not run in a burst', async () => {
+    const clock = fakeClock();
+    const starts: number[] = [];
+    const probe = new ScriptedProbe(async () => {
+      starts.push(clock.now());
+      return { observations: [] };
+    });
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 1_000, timeoutMs: 500 }))], { ...clock, random: () => 0 });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(1_500);
+    // The loop is blocked for 2.3 s: the timer for slot 2000 fires only at 4300.
+    clock.jump(2_300);
+    await vi.advanceTimersByTimeAsync(500);
+    // One late run at 4300, not three back to back; slots 3000 and 4000 are counted as skipped.
+    expect(starts).toEqual([0, 1_000, 4_300]);
+    expect(scheduler.skippedRuns('a')).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(starts).toEqual([0, 1_000, 4_300, 5_000]);
+  });
+
+  it('runNow stays off the grid: the grid does not move, and a slot landing in it is skipped', async () => {
+    const clock = fakeClock();
+    const starts: number[] = [];
+    const probe = new ScriptedProbe(async (_n, signal) => {
+      starts.push(clock.now());
+      return slow(300, signal);
+    });
+    const { scheduler } = make([entry(probe, settings('a', { intervalMs: 1_000, timeoutMs: 500 }))], { ...clock, random: () => 0 });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(1_850);
+    void scheduler.runNow('a'); // 1850 → 2150 covers slot 2000
+    await vi.advanceTimersByTimeAsync(1_200);
+    expect(starts).toEqual([0, 1_000, 1_850, 3_000]);
+    expect(scheduler.skippedRuns('a')).toBe(1);
+  });
+
+  /**
+   * Worst case over fault onsets spread across the grid: a dependency that
+   * hangs (every check runs into the timeout) turns the probe unhealthy within
+   * failureThreshold × interval + timeout of the onset, and one that comes back
+   * turns it healthy within successThreshold × interval + timeout.
+   */
+  it.each([
+    { failureThreshold: 2, successThreshold: 1 },
+    { failureThreshold: 3, successThreshold: 2 },
+  ])('bounds detection and recovery on the grid ($failureThreshold/$successThreshold)', async ({ failureThreshold, successThreshold }) => {
+    const interval = 1_000;
+    const timeout = 500;
+    let worstDetection = 0;
+    let worstRecovery = 0;
+    for (let onset = 3_000; onset < 4_000; onset += 37) {
+      const clock = fakeClock();
+      const recoverAt = onset + 6_000;
+      const probe = new ScriptedProbe((_n, signal) => {
+        const t = clock.now();
+        const hung = t >= onset && t < recoverAt;
+        // A hang never answers: the runner's timeout ends it. Healthy answers take 20 ms.
+        return hung ? new Promise<CheckReport>(() => undefined) : slow(20, signal);
+      });
+      const { scheduler } = make(
+        [entry(probe, settings('db', { intervalMs: interval, timeoutMs: timeout, failureThreshold, successThreshold }))],
+        { ...clock, random: () => 0.37 },
+      );
+      let unhealthyAt: number | undefined;
+      let healthyAt: number | undefined;
+      scheduler.onRun(({ snapshot }) => {
+        if (snapshot.state === 'unhealthy' && unhealthyAt === undefined) unhealthyAt = clock.now();
+        if (snapshot.state === 'healthy' && unhealthyAt !== undefined && healthyAt === undefined) healthyAt = clock.now();
+      });
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(recoverAt + 5_000);
+      await scheduler.stop();
+      vi.useRealTimers();
+      expect(unhealthyAt, `onset ${onset}`).toBeDefined();
+      expect(healthyAt, `onset ${onset}`).toBeDefined();
+      worstDetection = Math.max(worstDetection, unhealthyAt! - onset);
+      worstRecovery = Math.max(worstRecovery, healthyAt! - recoverAt);
+    }
+    expect(worstDetection).toBeLessThanOrEqual(failureThreshold * interval + timeout);
+    expect(worstRecovery).toBeLessThanOrEqual(successThreshold * interval + timeout);
+    // And the bound is tight: some onset comes close to it (the test would notice a grid that runs too often).
+    expect(worstDetection).toBeGreaterThan((failureThreshold - 1) * interval + timeout);
   });
 });
 
