@@ -54,8 +54,8 @@ export function humanSpan(ms: number): string {
 }
 
 /**
- * The push side of a heartbeat probe: POST /heartbeat/{name} calls beat(),
- * POST /heartbeat/{name}/fail calls fail(). The HTTP layer finds it with
+ * The push side of a heartbeat probe: POST /heartbeat/<name> calls beat(),
+ * POST /heartbeat/<name>/fail calls fail(). The HTTP layer finds it with
  * heartbeatLookup and checks the token before calling either.
  */
 export class HeartbeatProbe implements Probe {
@@ -134,7 +134,7 @@ export const heartbeatProbe: ProbeDefinition<typeof options> = {
   hints: {
     reasons: {
       timeout: WORKER_HINT,
-      unavailable: 'the job reported a failure with POST /heartbeat/{name}/fail: its message says why; check the job\'s logs',
+      unavailable: 'the job reported a failure (its POST to /heartbeat/…/fail): the message says why; check the job\'s logs',
       config: 'check expectEvery, grace and token (or auth.token)',
     },
   },
