@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText, type ConfigIssue } from '../../src/config/load.js';
 import { startService, type Service } from '../../src/server.js';
+import { validateResponses } from '../support/openapi-responses.js';
 
 const TOKEN = 'beat-token-7d1f0c3a9e';
 const JOB_TOKEN = 'job-own-token-44ab12ce';
@@ -46,6 +47,8 @@ async function serve(extraProbes: string[] = []): Promise<Service> {
   ].join('\n');
   const config = parseConfigText(yaml, 'heartbeat-test.yaml', { PGPASSWORD: DB_PASSWORD });
   const service = await startService(config, pino({ level: 'silent' }));
+  // Every answer below must match openapi/openapi.yaml (status, content type, body schema).
+  validateResponses(service.app);
   services.push(service);
   return service;
 }
