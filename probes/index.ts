@@ -2,6 +2,7 @@ import type { ProbeDefinition } from '../src/core/probe.js';
 import { diskProbe } from './disk.js';
 import { dnsProbe } from './dns.js';
 import { eventloopProbe } from './eventloop.js';
+import { heartbeatProbe } from './heartbeat.js';
 import { httpProbe } from './http.js';
 import { memoryProbe } from './memory.js';
 import { natsProbe } from './nats.js';
@@ -32,6 +33,7 @@ export const probeDefinitions = {
   disk: diskProbe,
   memory: memoryProbe,
   eventloop: eventloopProbe,
+  heartbeat: heartbeatProbe,
 } as const satisfies Readonly<Record<string, ProbeDefinition>>;
 
 export type BuiltinProbeType = keyof typeof probeDefinitions;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, loadZeroConfig, redactedConfig } from './config/load.js';
 import type { VitalsConfig } from './core/settings.js';
+import { heartbeatLookup } from '../probes/heartbeat.js';
 import { buildApp } from './http/app.js';
 import { createMetrics } from './metrics/index.js';
 import { Lifecycle } from './runner/lifecycle.js';
@@ -96,7 +97,7 @@ export async function startService(config: VitalsConfig, logger: Logger, options
   const lifecycle = new Lifecycle();
   // One list, appended to by reloads: the scheduler and the HTTP app scrub with whatever it holds now.
   const secrets = [...config.secrets.all];
-  const { scheduler } = wireProbes(config, logger, secrets);
+  const { probes, scheduler } = wireProbes(config, logger, secrets);
   const reloader = new Reloader({
     initial: config,
     scheduler,
@@ -123,6 +124,7 @@ export async function startService(config: VitalsConfig, logger: Logger, options
     lifecycle,
     metrics,
     runProbe: (name: string) => scheduler.runNow(name),
+    heartbeat: heartbeatLookup(probes.map((configured) => [configured.settings.name, configured.probe])),
     maintenance: {
       start: (reason: string, ttlMs: number) => lifecycle.startMaintenance(reason, ttlMs),
       end: () => lifecycle.endMaintenance(),

@@ -46,11 +46,16 @@ export function buildConfig(
   const probes: ProbeSettings[] = [];
   const firstIndexByName = new Map<string, number>();
   const dependencyEntries: DependencyEntry[] = [];
+  const pushTargets: PushTarget[] = [];
   const rawProbes = Array.isArray(tree.probes) ? (tree.probes as unknown[]) : [];
   rawProbes.forEach((raw, index) => {
     const built = buildProbe(raw, index, inherited, sources);
     issues.push(...built.issues);
     if (built.settings !== undefined) probes.push(built.settings);
+    const definition = built.definition;
+    if (definition?.tokenOption !== undefined) {
+      pushTargets.push({ key: definition.tokenOption, type: definition.type, raw: raw as Record<string, unknown>, index, settings: built.settings });
+    }
     const name = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).name : undefined;
     if (typeof name !== 'string') return;
     // A probe with problems of its own still counts as a name others may depend on.
@@ -80,6 +85,8 @@ export function buildConfig(
   if (auth?.protectMetrics === true && token === undefined) {
     issues.push(issueAt(['auth', 'protectMetrics'], 'needs auth.token: there is no token to protect /metrics with'));
   }
+
+  for (const target of pushTargets) fillPushToken(target, token, issues);
 
   const envPort = portFromEnv(env, issues);
   const { service, server } = written;
@@ -134,4 +141,32 @@ function rateLimitsFrom(written: NonNullable<ParsedFile['server']['rateLimits']>
     if (limit !== undefined) out[key] = { max: limit.max, timeWindowMs: limit.window };
   }
   return out;
+}
+
+/** A probe entry whose type takes pushes guarded by a token (heartbeat). */
+interface PushTarget {
+  key: string;
+  type: string;
+  raw: Record<string, unknown>;
+  index: number;
+  /** Undefined when the entry has other problems: the missing token is still reported with them. */
+  settings?: ProbeSettings;
+}
+
+/**
+ * A type with a `tokenOption` (heartbeat) takes pushes guarded by a secret:
+ * the probe's own, else auth.token, copied into its options so every reader
+ * sees the one effective token. With neither, anyone could push: a config error.
+ */
+function fillPushToken(target: PushTarget, authToken: string | undefined, issues: ConfigIssue[]): void {
+  const { key, type, raw, index, settings } = target;
+  const own = raw[key];
+  // An empty token (e.g. "${JOB_TOKEN:-}") means: none of its own.
+  // A token that is not a string is already reported by the type's own schema.
+  if ((typeof own === 'string' && own !== '') || (own !== undefined && typeof own !== 'string')) return;
+  if (authToken === undefined) {
+    issues.push(issueAt(['probes', index, key], `required: a ${type} probe needs a token callers present (set ${key} here, or auth.token)`));
+    return;
+  }
+  if (settings !== undefined) settings.options = { ...settings.options, [key]: authToken };
 }

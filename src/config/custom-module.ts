@@ -24,7 +24,7 @@ export type CustomModules = ReadonlyMap<string, LoadedModule>;
 /** A module's top level runs at config time: one that never settles must not hang `vitals serve`. */
 const LOAD_TIMEOUT_MS = 5_000;
 
-const unitSchema = z.enum(['ms', 'ratio', 'count', 'bytes', 'days', 'percent', 'code', 'info']);
+const unitSchema = z.enum(['ms', 'seconds', 'ratio', 'count', 'bytes', 'days', 'percent', 'code', 'info']);
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
 
 /** The definition shape the built-in probes use; everything but create() has a default for user modules. */

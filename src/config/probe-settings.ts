@@ -35,6 +35,8 @@ export interface Inherited {
 
 export interface BuiltProbe {
   settings?: ProbeSettings;
+  /** The type's definition, once resolved: also when the entry has other problems. */
+  definition?: ProbeDefinition;
   issues: ConfigIssue[];
 }
 
@@ -43,8 +45,10 @@ export interface BuiltProbe {
  * options are validated separately (a key unknown to both is an error),
  * and every problem in the entry is reported, not just the first.
  *
- * Interval: probe's `interval`, else `defaults.interval` if the file wrote one,
- * else the type's default (core 10s, auxiliary 30s, external 60s).
+ * Interval: probe's `interval`, else the one the type derives from the probe's
+ * own options (intervalFor: a heartbeat checks at a tenth of expectEvery), else
+ * `defaults.interval` if the file wrote one, else the type's default (core
+ * 10s, auxiliary 30s, external 60s).
  * Timeout: probe's `timeout`, else `defaults.timeout` if written; either must
  * be < interval. With neither, the built-in 2s, shortened to half the
  * interval for very short intervals (so a 1s interval still works).
@@ -91,7 +95,8 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
   const thresholds = effectiveThresholds(definition, settingsIn.warn, settingsIn.fail, at);
   issues.push(...thresholds.issues);
 
-  const intervalMs = settingsIn.interval ?? inherited.intervalMs ?? definition.defaultIntervalMs;
+  const derivedIntervalMs = options === undefined ? undefined : definition.intervalFor?.(options);
+  const intervalMs = settingsIn.interval ?? derivedIntervalMs ?? inherited.intervalMs ?? definition.defaultIntervalMs;
   let timeoutMs = settingsIn.timeout ?? inherited.timeoutMs;
   if (timeoutMs === undefined) {
     timeoutMs = Math.min(inherited.builtinTimeoutMs, Math.max(1, Math.floor(intervalMs / 2)));
@@ -100,10 +105,11 @@ export function buildProbe(raw: unknown, index: number, inherited: Inherited, so
     issues.push(issueAt([...at, 'timeout'], `must be less than interval (${formatDuration(intervalMs)})${origin}`));
   }
 
-  if (issues.length > 0 || options === undefined || settingsIn.name === undefined) return { issues };
+  if (issues.length > 0 || options === undefined || settingsIn.name === undefined) return { issues, definition };
   const groups: Group[] = settingsIn.groups === undefined ? [...(definition.defaultGroups ?? ['ready'])] : [...new Set(settingsIn.groups)];
   return {
     issues,
+    definition,
     settings: {
       name: settingsIn.name,
       type: definition.type,

@@ -11,14 +11,15 @@ export class ProbeError extends Error {
   /**
    * What the check still learned before failing, kept on the failed result:
    * an expired certificate's expiry must reach
-   * vitals_tls_cert_expiry_timestamp_seconds exactly when it matters.
+   * vitals_tls_cert_expiry_timestamp_seconds exactly when it matters, and a
+   * missed heartbeat's sinceLastBeat is most worth graphing while it fails.
    */
-  readonly details?: Pick<CheckReport, 'info' | 'certExpiry'>;
+  readonly details?: Partial<Pick<CheckReport, 'info' | 'certExpiry' | 'observations'>>;
 
   constructor(
     reason: Reason,
     message: string,
-    options?: { hint?: string; cause?: unknown; details?: Pick<CheckReport, 'info' | 'certExpiry'> },
+    options?: { hint?: string; cause?: unknown; details?: Partial<Pick<CheckReport, 'info' | 'certExpiry' | 'observations'>> },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProbeError';
@@ -34,5 +35,5 @@ export interface ClassifiedError {
   message: string;
   hint?: string;
   /** What the failed connection still revealed (a rejected certificate's facts and expiry), kept on the result. */
-  details?: Pick<CheckReport, 'info' | 'certExpiry'>;
+  details?: Partial<Pick<CheckReport, 'info' | 'certExpiry' | 'observations'>>;
 }

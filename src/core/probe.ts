@@ -65,6 +65,14 @@ export interface ProbeDefinition<O extends z.ZodObject = z.ZodObject> {
   componentType: ComponentType;
   /** Interval when the config gives none: core 10s, auxiliary 30s, external 60s. */
   defaultIntervalMs: number;
+  /** Interval derived from the probe's own options (e.g. a heartbeat's expectEvery); wins over defaultIntervalMs. */
+  intervalFor?(options: z.output<O>): number;
+  /**
+   * An option holding the secret callers present to push to this probe. When
+   * the config leaves it out, config fills it with auth.token; with neither,
+   * the config is rejected.
+   */
+  tokenOption?: string;
   /** Groups when the config gives none. Default ['ready']. */
   defaultGroups?: Group[];
   /**

@@ -40,7 +40,7 @@ export const GROUPS = ['live', 'ready'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** Units used in observations; they become the `unit` label of vitals_probe_observed_value. */
-export type Unit = 'ms' | 'ratio' | 'count' | 'bytes' | 'days' | 'percent' | 'code' | 'info';
+export type Unit = 'ms' | 'seconds' | 'ratio' | 'count' | 'bytes' | 'days' | 'percent' | 'code' | 'info';
 
 /**
  * One reading a probe made. Numeric values are checked against warn/fail

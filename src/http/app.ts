@@ -10,6 +10,7 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
 import { DEFAULT_ADMIN_RUN_RATE_LIMIT, adminRoutes } from './admin.js';
+import { DEFAULT_HEARTBEAT_RATE_LIMIT, heartbeatRoutes } from './heartbeat.js';
 import { STATUS_RATE_LIMIT, statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
@@ -91,6 +92,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.maintenance === undefined ? {} : { maintenance: deps.maintenance }),
     ...(deps.runProbe === undefined ? {} : { runProbe: deps.runProbe }),
     ...(deps.reload === undefined ? {} : { reload: deps.reload }),
+    ...(deps.heartbeat === undefined ? {} : { heartbeat: deps.heartbeat }),
+    heartbeatRateLimit: deps.heartbeatRateLimit ?? DEFAULT_HEARTBEAT_RATE_LIMIT,
   };
   registerErrorHandling(app, context.secrets, context.logger);
 
@@ -115,6 +118,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await scope.register(docsRoutes(document));
     await scope.register(statusPageRoutes(document, context));
     await scope.register(adminRoutes(document, context));
+    await scope.register(heartbeatRoutes(document, context));
   });
   return app;
 }

@@ -15,6 +15,15 @@ export interface MaintenanceControl {
   end(): boolean;
 }
 
+/** A heartbeat probe's push side (probes/heartbeat.ts), for POST /heartbeat/{name}. */
+export interface HeartbeatInbox {
+  /** The effective token (the probe's own, else auth.token): config guarantees one. */
+  readonly token: string;
+  beat(): void;
+  /** `text` is already bounded and redacted. */
+  fail(text: string): void;
+}
+
 export interface AppDeps {
   config: VitalsConfig;
   state: StateReader;
@@ -35,6 +44,10 @@ export interface AppDeps {
   maintenance?: MaintenanceControl;
   /** POST /admin/probes/{name}/run limit per client address and probe. Default 10 per 60 000 ms. */
   adminRunRateLimit?: { max: number; timeWindowMs: number };
+  /** The heartbeat probe of that name, undefined for any other name; for the heartbeat routes. */
+  heartbeat?: (name: string) => HeartbeatInbox | undefined;
+  /** POST /heartbeat/{name}[/fail] limit per client address and probe. Default 120 per 60 000 ms. */
+  heartbeatRateLimit?: { max: number; timeWindowMs: number };
   /** Fastify logs through it; nothing is logged per request at info level. */
   logger?: Logger;
   version: string;
@@ -73,4 +86,6 @@ export interface AppContext {
   readonly maintenance?: MaintenanceControl;
   readonly runProbe?: (name: string) => Promise<ProbeResult>;
   readonly reload?: () => Promise<ReloadOutcome>;
+  readonly heartbeat?: (name: string) => HeartbeatInbox | undefined;
+  readonly heartbeatRateLimit: { max: number; timeWindowMs: number };
 }

@@ -259,6 +259,14 @@ export async function runProbe(
     const details = classified.details;
     if (details?.info !== undefined) failed.info = cleanInfo(details.info, secrets);
     if (details?.certExpiry !== undefined) failed.certExpiry = details.certExpiry;
+    // Readings only: a failed run is not judged against thresholds again.
+    if (details?.observations !== undefined) {
+      failed.observations = details.observations.map(({ measurement, value, unit }) => ({
+        measurement,
+        value: redactValue(value, secrets),
+        ...(unit === undefined ? {} : { unit }),
+      }));
+    }
     return failed;
   }
 

@@ -14,7 +14,7 @@ describe('the probe table', () => {
 
   it('holds every type the contract lists, so none can be forgotten', () => {
     expect(Object.keys(probeDefinitions).sort()).toEqual(
-      ['disk', 'dns', 'eventloop', 'http', 'memory', 'nats', 'neo4j', 'postgres', 'redis', 'tcp', 'tls'].sort(),
+      ['disk', 'dns', 'eventloop', 'heartbeat', 'http', 'memory', 'nats', 'neo4j', 'postgres', 'redis', 'tcp', 'tls'].sort(),
     );
   });
 });

@@ -19,6 +19,7 @@ const SAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   disk: { path: '/var/lib/data' },
   memory: {},
   eventloop: {},
+  heartbeat: { expectEvery: '5m', token: 'hb-s3cret' },
 };
 
 /** Every hint string a type's table holds. */
