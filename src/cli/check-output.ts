@@ -1,5 +1,6 @@
 import { summarizeRuns } from '../core/read-model.js';
 import type { ProbeSettings } from '../core/settings.js';
+import { runSeverity, worstFirst } from '../core/worst-first.js';
 import type { ProbeResult, Status } from '../core/types.js';
 
 export interface CheckRow {
@@ -24,7 +25,8 @@ function pad(text: string, width: number): string {
 /**
  * The human table of `vitals check`: one line per probe (✓ / ! / ✗, name,
  * type, ms, reason), the hint on its own indented line under a non-pass row so
- * long remediations stay readable in an 80-column terminal.
+ * long remediations stay readable in an 80-column terminal. Worst first (the
+ * core rule the status page uses too), so a failure is never lost mid-table.
  */
 export function formatCheckTable(rows: readonly CheckRow[], options: { colour: boolean }): string {
   const paint = (status: Status, text: string): string => (options.colour ? `${COLOUR[status]}${text}${RESET}` : text);
@@ -33,7 +35,7 @@ export function formatCheckTable(rows: readonly CheckRow[], options: { colour: b
   const typeWidth = Math.max(4, ...rows.map((r) => r.settings.type.length));
   const lines: string[] = [];
   lines.push(dim(`  ${pad('NAME', nameWidth)}  ${pad('TYPE', typeWidth)}  ${'MS'.padStart(7)}  RESULT`));
-  for (const { settings, result } of rows) {
+  for (const { settings, result } of worstFirst(rows, (r) => ({ severity: runSeverity(r.result.status), name: r.settings.name }))) {
     const ms = result.durationMs < 10 ? result.durationMs.toFixed(1) : String(Math.round(result.durationMs));
     const critical = settings.critical ? '' : ' (non-critical)';
     const outcome =

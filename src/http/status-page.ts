@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { evaluate } from '../core/evaluate.js';
 import { maintenanceActive, probeView } from '../core/read-model.js';
 import { redactText } from '../core/redact.js';
+import { viewSeverity, worstFirst } from '../core/worst-first.js';
 import { requireToken } from './auth.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
@@ -49,8 +50,11 @@ export function statusPageRoutes(document: OpenApiDocument) {
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
         const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
 
-        const probes: ProbeRow[] = snapshots.map((s) => {
-          const view = probeView(s, lifecycle, now);
+        const views = worstFirst(
+          snapshots.map((s) => ({ s, view: probeView(s, lifecycle, now) })),
+          ({ s, view }) => ({ severity: viewSeverity(view), name: s.name }),
+        );
+        const probes: ProbeRow[] = views.map(({ s, view }) => {
           const reason = view.stale ? null : view.reason;
           return {
             name: s.name,
