@@ -79,7 +79,7 @@ function ms(value: number): string {
 const STATUS_WORD: Record<Status, string> = { pass: 'ready', warn: 'ready, degraded', fail: 'not ready' };
 const LIVE_WORD: Record<Status, string> = { pass: 'live', warn: 'live, degraded', fail: 'not live' };
 
-function stateText(row: ProbeRow): string {
+export function stateText(row: Pick<ProbeRow, 'stale' | 'failing' | 'state'>): string {
   if (row.stale) return `stale (${row.state})`;
   if (row.failing !== undefined) return `failing ${row.failing.count} of ${row.failing.of}`;
   return row.state;
@@ -125,7 +125,7 @@ function probeRow(row: ProbeRow, now: number): string {
       : `<time datetime="${new Date(row.lastChange).toISOString()}" title="${utc(row.lastChange)}">${ago(now - row.lastChange)} ago</time>`;
   return `<tr class="probe row-${cls}" data-probe="${escapeHtml(row.name)}" data-state="${escapeHtml(row.state)}">
 <td data-label="State"><span class="badge ${cls}">${escapeHtml(stateText(row))}</span></td>
-<td data-label="Probe"><span class="name">${escapeHtml(row.name)}</span></td>
+<td data-label="Probe"><a class="name" href="/status/${escapeHtml(encodeURIComponent(row.name))}">${escapeHtml(row.name)}</a></td>
 <td data-label="Type">${escapeHtml(row.type)}</td>
 <td data-label="Critical">${row.critical ? 'critical' : '<span class="muted">non-critical</span>'}</td>
 <td data-label="Groups">${escapeHtml(row.groups.join(', '))}</td>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { evaluate } from '../core/evaluate.js';
 import { maintenanceActive, probeView } from '../core/read-model.js';
 import { redactText } from '../core/redact.js';
@@ -7,7 +7,9 @@ import { viewSeverity, worstFirst } from '../core/worst-first.js';
 import { requireToken } from './auth.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
-import { renderStatusPage, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+import { LongHistory } from '../runner/long-history.js';
+import { escapeHtml, renderStatusPage, stateText, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+import { renderProbePage } from './status-probe-template.js';
 
 /** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
 export const STATUS_REFRESH_SECONDS = 10;
@@ -34,21 +36,33 @@ function contentSecurityPolicy(nonce: string): string {
 export function statusPageRoutes(document: OpenApiDocument) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const ctx = app.vitals;
+    // 24 h of rollups and state changes, fed from finished runs (the scheduler's onRun); lives with the app.
+    const { history: longHistory, stop } = LongHistory.follow(ctx.state);
+    app.addHook('onClose', async () => stop());
+    const routeOptions = (path: string) => ({
+      schema: { querystring: querystringSchema(document, path, 'get') },
+      config: { rateLimit: { max: STATUS_RATE_LIMIT.max, timeWindow: STATUS_RATE_LIMIT.timeWindowMs } },
+      preValidation: requireToken(ctx.config.auth.token, { basicChallenge: true }),
+    });
+    const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
+    const sendPage = (reply: FastifyReply, code: number, nonce: string, html: string) =>
+      reply
+        .code(code)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', contentSecurityPolicy(nonce))
+        .header('referrer-policy', 'no-referrer')
+        .send(html);
 
     app.get(
       '/status',
-      {
-        schema: { querystring: querystringSchema(document, '/status', 'get') },
-        config: { rateLimit: { max: STATUS_RATE_LIMIT.max, timeWindow: STATUS_RATE_LIMIT.timeWindowMs } },
-        preValidation: requireToken(ctx.config.auth.token, { basicChallenge: true }),
-      },
+      routeOptions('/status'),
       async (_request, reply) => {
         const now = ctx.now();
         const lifecycle = ctx.lifecycle();
         const snapshots = ctx.state.list();
         const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
-        const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
 
         const views = worstFirst(
           snapshots.map((s) => ({ s, view: probeView(s, lifecycle, now) })),
@@ -92,15 +106,56 @@ export function statusPageRoutes(document: OpenApiDocument) {
           refreshSeconds: STATUS_REFRESH_SECONDS,
           nonce,
         };
-        return reply
-          .code(200)
-          .type('text/html; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('content-security-policy', contentSecurityPolicy(nonce))
-          .header('referrer-policy', 'no-referrer')
-          .send(renderStatusPage(model));
+        return sendPage(reply, 200, nonce, renderStatusPage(model));
       },
     );
     methodNotAllowed(app, '/status', ['GET', 'HEAD']);
+
+    // GET /status/{probe}: one probe's page. Every status on it comes from the read model; history from longHistory.
+    app.get<{ Params: { probe: string } }>('/status/:probe', routeOptions('/status/{probe}'), async (request, reply) => {
+      const now = ctx.now();
+      const nonce = randomBytes(16).toString('base64');
+      const s = ctx.state.get(request.params.probe);
+      if (s === undefined) {
+        return sendPage(
+          reply,
+          404,
+          nonce,
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>No such probe — vitals</title></head><body><main><h1>No probe named “${escapeHtml(request.params.probe)}”</h1><p><a href="/status">All probes</a></p></main></body></html>`,
+        );
+      }
+      const view = probeView(s, ctx.lifecycle(), now);
+      const { changes, truncated } = longHistory.changes(s.name, now);
+      const html = renderProbePage({
+        name: s.name,
+        type: s.type,
+        critical: s.critical,
+        state: s.state,
+        severity: viewSeverity(view),
+        stateText: stateText({ stale: view.stale, state: s.state, ...(view.failing === undefined ? {} : { failing: view.failing }) }),
+        tone: view.tone,
+        ...(view.reason === null ? {} : { reason: view.reason }),
+        ...(view.message === null ? {} : { message: clean(view.message)! }),
+        ...(view.hint === null ? {} : { hint: clean(view.hint)! }),
+        observations: s.last?.observations ?? [],
+        rollups: longHistory.rollups(s.name, now),
+        changes,
+        changesTruncated: truncated,
+        ...(s.lastChange === undefined ? {} : { since: s.lastChange }),
+        lastRuns: ctx.state.history(s.name).map((r) => ({
+          finishedAt: r.finishedAt,
+          status: r.status,
+          durationMs: r.durationMs,
+          ...(r.reason === undefined ? {} : { reason: r.reason }),
+          ...(r.message === undefined ? {} : { message: clean(r.message)! }),
+        })),
+        now,
+        refreshSeconds: STATUS_REFRESH_SECONDS,
+        nonce,
+        serviceId: ctx.config.service.id,
+      });
+      return sendPage(reply, 200, nonce, html);
+    });
+    methodNotAllowed(app, '/status/:probe', ['GET', 'HEAD']);
   };
 }
