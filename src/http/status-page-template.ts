@@ -176,6 +176,21 @@ footer{margin-top:1rem;font-size:.85rem}
 }
 `;
 
+/** The <head> both status pages share: phone viewport, meta refresh (works with scripts off), no favicon request, nonce'd style. */
+export function pageHead(title: string, refreshSeconds: number, nonce: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="${refreshSeconds}">
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)}</title>
+<style nonce="${nonce}">${style}</style>
+</head>`;
+}
+
 export function renderStatusPage(model: StatusPageModel): string {
   const { now } = model;
   const readyText = model.ready.output === undefined ? STATUS_WORD[model.ready.status] : `not ready: ${model.ready.output}`;
@@ -192,17 +207,7 @@ export function renderStatusPage(model: StatusPageModel): string {
   const failing = model.probes.filter((p) => p.tone === 'fail').length;
   const title = `${model.ready.status === 'fail' ? '✗' : model.ready.status === 'warn' ? '!' : '✓'} ${model.serviceId} — vitals`;
   const rows = model.probes.map((p) => probeRow(p, now)).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${model.refreshSeconds}">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(title)}</title>
-<style nonce="${model.nonce}">${STYLE}</style>
-</head>
+  return `${pageHead(title, model.refreshSeconds, model.nonce, STYLE)}
 <body>
 <header>
 <h1>${escapeHtml(model.serviceId)}</h1>

@@ -2,7 +2,7 @@ import { stateStatus } from '../core/read-model.js';
 import type { SeverityClass } from '../core/worst-first.js';
 import type { Observation, ProbeState, Reason, Status } from '../core/types.js';
 import type { MinuteRollup, StateChange } from '../runner/long-history.js';
-import { ago, escapeHtml } from './status-page-template.js';
+import { ago, escapeHtml, pageHead } from './status-page-template.js';
 
 /** /status/{probe} as pure functions of a view model, escaped like the list page. */
 export interface ProbePageModel {
@@ -163,17 +163,7 @@ export function renderProbePage(m: ProbePageModel): string {
         `<tr><td>${utc(r.finishedAt)}</td><td>${SYMBOL[r.status]} ${r.status}</td><td>${r.durationMs < 10 ? r.durationMs.toFixed(1) : Math.round(r.durationMs)} ms</td><td>${escapeHtml([r.reason, r.message].filter((v) => v !== undefined).join(': '))}</td></tr>`,
     )
     .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${m.refreshSeconds}">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(`${SYMBOL[m.tone]} ${m.name} — ${m.serviceId}`)}</title>
-<style nonce="${m.nonce}">${STYLE}</style>
-</head>
+  return `${pageHead(`${SYMBOL[m.tone]} ${m.name} — ${m.serviceId}`, m.refreshSeconds, m.nonce, STYLE)}
 <body>
 <nav><a href="/status">← all probes</a></nav>
 <main>
