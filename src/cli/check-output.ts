@@ -1,6 +1,7 @@
 import { summarizeRuns } from '../core/read-model.js';
 import { rootCauses, underRoots, type DependencyFailure } from '../core/root-cause.js';
 import type { ProbeSettings } from '../core/settings.js';
+import { runSeverity, worstFirst } from '../core/worst-first.js';
 import type { ProbeResult, Reason, Status } from '../core/types.js';
 
 export interface CheckRow {
@@ -59,12 +60,15 @@ function pad(text: string, width: number): string {
 /**
  * The human table of `vitals check`: one line per probe (✓ / ! / ✗, name,
  * type, ms, reason), the hint on its own indented line under a non-pass row so
- * long remediations stay readable in an 80-column terminal.
+ * long remediations stay readable in an 80-column terminal. Worst first (the
+ * core rule the status page uses too), so a failure is never lost mid-table.
  */
 export function formatCheckTable(rows: readonly CheckRow[], options: { colour: boolean }): string {
   const paint = (status: Status, text: string): string => (options.colour ? `${COLOUR[status]}${text}${RESET}` : text);
   const dim = (text: string): string => (options.colour ? `${DIM}${text}${RESET}` : text);
-  const shown = underRoots(explain(rows), (r) => r.settings.name, (r) => r.dependency?.roots[0]?.name);
+  // Worst first (core/worst-first), then dependents under their root.
+  const ordered = worstFirst(explain(rows), (r) => ({ severity: runSeverity(r.result.status), name: r.settings.name }));
+  const shown = underRoots(ordered, (r) => r.settings.name, (r) => r.dependency?.roots[0]?.name);
   const label = ({ item, dependent }: (typeof shown)[number]): string => (dependent ? `${DEPENDENT_MARK}${item.settings.name}` : item.settings.name);
   const nameWidth = Math.max(4, ...shown.map((r) => [...label(r)].length));
   const typeWidth = Math.max(4, ...rows.map((r) => r.settings.type.length));

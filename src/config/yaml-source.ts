@@ -33,8 +33,15 @@ export function parseYaml(text: string): ParsedYaml {
   if (!isMap(doc.contents)) {
     return { issues: [{ path: '', message: 'the top level must be a mapping (service:, server:, auth:, defaults:, shutdown:, probes:)' }], offsetOf };
   }
-  // maxAliasCount bounds alias expansion ("billion laughs").
-  return { tree: doc.toJS({ maxAliasCount: 100 }), issues: [], offsetOf };
+  try {
+    // maxAliasCount bounds alias expansion ("billion laughs").
+    return { tree: doc.toJS({ maxAliasCount: 100 }), issues: [], offsetOf };
+  } catch (error) {
+    // An alias to an anchor that does not exist (`*a`), or one expanded too often,
+    // surfaces only here, as a thrown error: a config problem like any other.
+    const message = error instanceof Error ? firstSentence(error.message) : String(error);
+    return { issues: [{ path: '', message: `YAML aliases: ${message} (check every *alias has a matching &anchor above it)` }], offsetOf };
+  }
 }
 
 function firstSentence(message: string): string {

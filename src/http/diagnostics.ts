@@ -25,6 +25,12 @@ export function diagnosticsRoutes(document: OpenApiDocument, ctx: AppContext) {
     const renderer = new DiagnosticsRenderer();
     // Kept as bytes: every client served from one render skips encoding megabytes of text again.
     const bodies = new BodyCache<{ body: Buffer; status: Status }>(DIAGNOSTICS_MAX_AGE_MS, ctx.now);
+    // A finished run changes what the body shows: reuse a render only between runs (per-probe parts stay cached).
+    let runs = 0;
+    const unsubscribe = ctx.state.onRun(() => {
+      runs += 1;
+    });
+    app.addHook('onClose', async () => unsubscribe());
     // Masking the config walks every probe's options (≈ 50 ms at 1,000 probes): once per config, not per render.
     let masked: { config: AppContext['config']; value: unknown } | undefined;
     const redactedConfig = (): unknown => {
@@ -52,7 +58,7 @@ export function diagnosticsRoutes(document: OpenApiDocument, ctx: AppContext) {
         }
         const lifecycle = ctx.lifecycle();
         // Maintenance and shutdown show at once; probe results may be up to DIAGNOSTICS_MAX_AGE_MS old.
-        const version = JSON.stringify([lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
+        const version = JSON.stringify([runs, ctx.state.list().length, lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
         const { body, status } = await bodies.get([...new Set(wanted)].sort().join(','), version, async () =>
           renderer.renderBody({
             config: ctx.config,

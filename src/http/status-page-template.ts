@@ -83,7 +83,7 @@ function ms(value: number): string {
 const STATUS_WORD: Record<Status, string> = { pass: 'ready', warn: 'ready, degraded', fail: 'not ready' };
 const LIVE_WORD: Record<Status, string> = { pass: 'live', warn: 'live, degraded', fail: 'not live' };
 
-function stateText(row: ProbeRow): string {
+export function stateText(row: Pick<ProbeRow, 'stale' | 'failing' | 'state'>): string {
   if (row.stale) return `stale (${row.state})`;
   if (row.failing !== undefined) return `failing ${row.failing.count} of ${row.failing.of}`;
   return row.state;
@@ -133,7 +133,7 @@ function probeRow(row: ProbeRow, now: number): string {
       : `<time datetime="${new Date(row.lastChange).toISOString()}" title="${utc(row.lastChange)}">${ago(now - row.lastChange)} ago</time>`;
   return `<tr class="probe row-${cls}${row.dependent === true ? ' dependent' : ''}" data-probe="${escapeHtml(row.name)}" data-state="${escapeHtml(row.state)}">
 <td data-label="State"><span class="badge ${cls}">${escapeHtml(stateText(row))}</span></td>
-<td data-label="Probe"><span class="name">${escapeHtml(row.name)}</span></td>
+<td data-label="Probe"><a class="name" href="/status/${escapeHtml(encodeURIComponent(row.name))}">${escapeHtml(row.name)}</a></td>
 <td data-label="Type">${escapeHtml(row.type)}</td>
 <td data-label="Critical">${row.critical ? 'critical' : '<span class="muted">non-critical</span>'}</td>
 <td data-label="Groups">${escapeHtml(row.groups.join(', '))}</td>
@@ -185,6 +185,21 @@ footer{margin-top:1rem;font-size:.85rem}
 }
 `;
 
+/** The <head> both status pages share: phone viewport, meta refresh (works with scripts off), no favicon request, nonce'd style. */
+export function pageHead(title: string, refreshSeconds: number, nonce: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="${refreshSeconds}">
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)}</title>
+<style nonce="${nonce}">${style}</style>
+</head>`;
+}
+
 export function renderStatusPage(model: StatusPageModel): string {
   const { now } = model;
   const readyText = model.ready.output === undefined ? STATUS_WORD[model.ready.status] : `not ready: ${model.ready.output}`;
@@ -201,17 +216,7 @@ export function renderStatusPage(model: StatusPageModel): string {
   const failing = model.probes.filter((p) => p.tone === 'fail').length;
   const title = `${model.ready.status === 'fail' ? '✗' : model.ready.status === 'warn' ? '!' : '✓'} ${model.serviceId} — vitals`;
   const rows = model.probes.map((p) => probeRow(p, now)).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${model.refreshSeconds}">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(title)}</title>
-<style nonce="${model.nonce}">${STYLE}</style>
-</head>
+  return `${pageHead(title, model.refreshSeconds, model.nonce, STYLE)}
 <body>
 <header>
 <h1>${escapeHtml(model.serviceId)}</h1>

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { evaluate } from '../core/evaluate.js';
-import { maintenanceActive, probeViews } from '../core/read-model.js';
+import { maintenanceActive, probeView, probeViews } from '../core/read-model.js';
 import { underRoots } from '../core/root-cause.js';
 import { redactText } from '../core/redact.js';
+import { viewSeverity, worstFirst } from '../core/worst-first.js';
+import { LongHistory } from '../runner/long-history.js';
 import { requireToken } from './auth.js';
 import { BodyCache } from './body-cache.js';
 import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
-import { renderStatusPage, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+import { escapeHtml, renderStatusPage, stateText, type ProbeRow, type StatusPageModel } from './status-page-template.js';
+import { renderProbePage } from './status-probe-template.js';
 import type { AppContext } from './deps.js';
 
 /** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
@@ -41,26 +44,33 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
     const noncePlaceholder = randomBytes(16).toString('base64');
     const pages = new BodyCache<string>(STATUS_MAX_AGE_MS, ctx.now);
     const limit = ctx.statusRateLimit;
+    // 24 h of rollups and state changes, fed from finished runs (the scheduler's onRun); lives with the app.
+    const { history: longHistory, stop } = LongHistory.follow(ctx.state);
+    app.addHook('onClose', async () => stop());
+    const routeOptions = (path: string) => ({
+      schema: { querystring: querystringSchema(document, path, 'get') },
+      config: { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
+      preValidation: requireToken(() => ctx.config.auth.token, { basicChallenge: true }),
+    });
+    const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
+    const sendPage = (reply: FastifyReply, code: number, nonce: string, html: string) =>
+      reply
+        .code(code)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', contentSecurityPolicy(nonce))
+        .header('referrer-policy', 'no-referrer')
+        .send(html);
 
     app.get(
       '/status',
-      {
-        schema: { querystring: querystringSchema(document, '/status', 'get') },
-        config: { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
-        preValidation: requireToken(() => ctx.config.auth.token, { basicChallenge: true }),
-      },
+      routeOptions('/status'),
       async (_request, reply) => {
         const lifecycle = ctx.lifecycle();
         const version = JSON.stringify([lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
         const page = await pages.get('', version, async () => render(lifecycle));
         const nonce = randomBytes(16).toString('base64');
-        return reply
-          .code(200)
-          .type('text/html; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('content-security-policy', contentSecurityPolicy(nonce))
-          .header('referrer-policy', 'no-referrer')
-          .send(page.replace(noncePlaceholder, nonce));
+        return sendPage(reply, 200, nonce, page.replace(noncePlaceholder, nonce));
       },
     );
 
@@ -69,8 +79,6 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         const snapshots = ctx.state.list();
         const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
-        const clean = (text: string | null): string | undefined => (text === null ? undefined : redactText(text, ctx.secrets));
-
         const views = probeViews(snapshots, lifecycle, now);
         const rows: ProbeRow[] = snapshots.map((s, i) => {
           const view = views[i]!;
@@ -96,9 +104,11 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
             history: ctx.state.history(s.name).map((r) => ({ durationMs: r.durationMs, status: r.status })),
           };
         });
-        // Dependents under their root (CONTRACT §9): one red block per cause.
+        // Worst first (core/worst-first), then dependents under their root (CONTRACT §9): one red block per cause.
+        const severityOf = new Map(views.map((v, i) => [snapshots[i]!.name, viewSeverity(v)]));
+        const ordered = worstFirst(rows, (r) => ({ severity: severityOf.get(r.name)!, name: r.name }));
         const rootOf = new Map(views.map((v) => [v.name, v.dependency?.roots[0]?.name]));
-        const probes = underRoots(rows, (r) => r.name, (r) => rootOf.get(r.name)).map(({ item, dependent }) =>
+        const probes = underRoots(ordered, (r) => r.name, (r) => rootOf.get(r.name)).map(({ item, dependent }) =>
           dependent ? { ...item, dependent } : item,
         );
 
@@ -120,5 +130,52 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         return renderStatusPage(model);
     }
     methodNotAllowed(app, '/status', ['GET', 'HEAD']);
+
+    // GET /status/{probe}: one probe's page. Every status on it comes from the read model; history from longHistory.
+    app.get<{ Params: { probe: string } }>('/status/:probe', routeOptions('/status/{probe}'), async (request, reply) => {
+      const now = ctx.now();
+      const nonce = randomBytes(16).toString('base64');
+      const s = ctx.state.get(request.params.probe);
+      if (s === undefined) {
+        return sendPage(
+          reply,
+          404,
+          nonce,
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>No such probe — vitals</title></head><body><main><h1>No probe named “${escapeHtml(request.params.probe)}”</h1><p><a href="/status">All probes</a></p></main></body></html>`,
+        );
+      }
+      const view = probeView(s, ctx.lifecycle(), now);
+      const { changes, truncated } = longHistory.changes(s.name, now);
+      const html = renderProbePage({
+        name: s.name,
+        type: s.type,
+        critical: s.critical,
+        state: s.state,
+        severity: viewSeverity(view),
+        stateText: stateText({ stale: view.stale, state: s.state, ...(view.failing === undefined ? {} : { failing: view.failing }) }),
+        tone: view.tone,
+        ...(view.reason === null ? {} : { reason: view.reason }),
+        ...(view.message === null ? {} : { message: clean(view.message)! }),
+        ...(view.hint === null ? {} : { hint: clean(view.hint)! }),
+        observations: s.last?.observations ?? [],
+        rollups: longHistory.rollups(s.name, now),
+        changes,
+        changesTruncated: truncated,
+        ...(s.lastChange === undefined ? {} : { since: s.lastChange }),
+        lastRuns: ctx.state.history(s.name).map((r) => ({
+          finishedAt: r.finishedAt,
+          status: r.status,
+          durationMs: r.durationMs,
+          ...(r.reason === undefined ? {} : { reason: r.reason }),
+          ...(r.message === undefined ? {} : { message: clean(r.message)! }),
+        })),
+        now,
+        refreshSeconds: STATUS_REFRESH_SECONDS,
+        nonce,
+        serviceId: ctx.config.service.id,
+      });
+      return sendPage(reply, 200, nonce, html);
+    });
+    methodNotAllowed(app, '/status/:probe', ['GET', 'HEAD']);
   };
 }

@@ -130,7 +130,8 @@ describe('vitals check', () => {
     expect(table.code).toBe(1);
     const lines = table.stdout.split('\n');
     const root = lines.findIndex((l) => /^✗ search\s/.test(l));
-    expect(lines.findIndex((l) => /^✓ api-port\s/.test(l)), table.stdout).toBeLessThan(root);
+    // Worst first: the failing root (with its dependent under it) before the passing probe.
+    expect(lines.findIndex((l) => /^✓ api-port\s/.test(l)), table.stdout).toBeGreaterThan(root);
     const under = lines.findIndex((l) => /^✗ └ cache\s+redis\s+[\d.]+\s+dependency: depends on search, which fails: refused$/.test(l));
     expect(under, table.stdout).toBeGreaterThan(root);
     expect(lines.slice(under + 1).join('\n')).toMatch(/^\s+own result: refused: /m);

@@ -1,167 +1,122 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/net.js';
-import { spawnVitals, type VitalsProcess } from '../support/vitals-process.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import type { LifecycleState } from '../../src/core/state.js';
+import type { ProbeState } from '../../src/core/types.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { FakeState, configFor, result, snapshot } from '../support/fake-state.js';
 
 /**
- * The real service, the real page, a real browser: Debian's Chromium driven
- * by playwright-core. Asserts what a person sees — a failing probe in the
- * failing colour, a layout that fits a phone — and that the browser reports
- * no console errors (CSP violations included). Screenshots go to
- * test-artifacts/ (gitignored).
+ * The status pages as people see them: real headless Chromium (/usr/bin/chromium)
+ * against the app listening on loopback. Screenshots (desktop and phone,
+ * healthy and failing) go to test-artifacts/. Bounded: one browser, 6 page loads.
  */
+// Runs inside the page (evaluate); the project's tsconfig has no DOM lib, so declare the one browser call used.
+declare function getComputedStyle(element: unknown): { backgroundColor: string; fill: string };
 
-const CHROMIUM = '/usr/bin/chromium';
-const TOKEN = 'browser-token-0c7d1e5a93';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts');
-const RED = 'rgb(207, 34, 46)';
-const GREEN = 'rgb(26, 127, 55)';
+const ARTIFACTS = 'test-artifacts';
+const MIN = 60_000;
+const NOW = Date.now();
 
-/** This runs in the page; the test project has no DOM typings, so the browser globals are declared by hand. */
-interface BrowserGlobals {
-  getComputedStyle(element: unknown): Record<string, string>;
-  document: { documentElement: { scrollWidth: number; clientWidth: number } };
-}
+let app: FastifyInstance;
+let base: string;
+let browser: Browser;
 
-function computed(locator: Locator, property: 'backgroundColor' | 'textTransform'): Promise<string> {
-  return locator.evaluate((element, name) => (globalThis as unknown as BrowserGlobals).getComputedStyle(element)[name]!, property);
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('status page in headless Chromium', () => {
-  let vitals: VitalsProcess;
-  let listener: net.Server;
-  let base: string;
-  let userDataDir: string;
-  let workDir: string;
-  let context: BrowserContext | undefined;
-
-  beforeAll(async () => {
-    listener = net.createServer((socket) => socket.end());
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const openPort = (listener.address() as net.AddressInfo).port;
-    const closedPort = await freePort();
-    const port = await freePort();
-    workDir = mkdtempSync(join(tmpdir(), 'vitals-browser-'));
-    const configPath = join(workDir, 'vitals.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'service: { id: browser-e2e, description: "Status page <in> a \\"real\\" browser" }',
-        'server: { host: 127.0.0.1, port: ' + port + ' }',
-        `auth: { token: "${TOKEN}" }`,
-        'shutdown: { drainDelay: 0s, timeout: 5s }',
-        'probes:',
-        '  - { name: upstream, type: tcp, host: 127.0.0.1, port: ' + openPort + ', interval: 1s, timeout: 500ms }',
-        '  - { name: gone, type: tcp, host: 127.0.0.1, port: ' + closedPort + ', interval: 1s, timeout: 500ms, failureThreshold: 1 }',
-        '  - { name: optional, type: tcp, host: 127.0.0.1, port: ' + closedPort + ', interval: 1s, timeout: 500ms, critical: false }',
-        '',
-      ].join('\n'),
-    );
-    vitals = spawnVitals(['serve', '--config', configPath], {}, workDir);
-    base = `http://127.0.0.1:${port}`;
-    await vitals.waitForLog(/"probe":"gone".*"to":"unhealthy"/);
-    // A few runs, so the sparklines have a line to draw.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    userDataDir = mkdtempSync(join(tmpdir(), 'vitals-chromium-'));
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    vitals?.kill('SIGKILL');
-    await vitals?.exited;
-    await new Promise((resolve) => listener?.close(resolve));
-    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
-    if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
-  });
-
-  async function launch(credentials: boolean, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
-    await context?.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-    mkdirSync(userDataDir);
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport,
-      ...(credentials ? { httpCredentials: { username: 'oncall', password: TOKEN } } : {}),
-      timeout: 30_000,
-    });
-    return context;
+beforeAll(async () => {
+  const snaps = [
+    snapshot({ name: 'cache', type: 'redis', intervalMs: MIN }),
+    snapshot({ name: 'db', type: 'postgres', intervalMs: MIN }),
+    snapshot({ name: 'api', type: 'http', intervalMs: MIN }),
+  ];
+  const state = new FakeState(snaps);
+  const config = configFor(snaps, { service: { id: 'shop', description: 'storefront' } });
+  const lifecycle = { shuttingDown: false, startedAt: NOW - 2 * 3_600_000 } as LifecycleState;
+  const metrics = createMetrics({ state, config, lifecycle: () => lifecycle, version: 'e2e' });
+  app = buildApp({ config, state, lifecycle: () => lifecycle, metrics, version: 'e2e' });
+  await app.ready();
+  // Every probe ran each minute for 2 h; db failed (timeout) from NOW-40 min to NOW-25 min and again since NOW-5 min.
+  for (const s of snaps) {
+    let previous: ProbeState = 'unknown';
+    for (let t = NOW - 120 * MIN; t < NOW; t += MIN) {
+      const failing = s.name === 'db' && ((t >= NOW - 40 * MIN && t < NOW - 25 * MIN) || t >= NOW - 5 * MIN);
+      const to: ProbeState = failing ? 'unhealthy' : 'healthy';
+      const r = failing
+        ? result('fail', t, { durationMs: 2_000, reason: 'timeout', message: 'no answer within 2s', hint: 'check that postgres is up and reachable from this host' })
+        : result('pass', t, { durationMs: 3 + (t % 7) });
+      state.emit({ snapshot: { ...s, state: to, last: r, lastRun: t, lastChange: t }, result: r, previousState: previous });
+      previous = to;
+    }
   }
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 60_000);
 
-  it('renders the page, shows the failing probe in red and the passing one in green, with no console errors', async () => {
-    const ctx = await launch(true);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('requestfailed', (request) => problems.push(`requestfailed: ${request.url()}`));
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
 
-    const response = await page.goto(`${base}/status`, { waitUntil: 'load' });
-    expect(response?.status()).toBe(200);
-    expect(await page.title()).toBe('✗ browser-e2e — vitals');
-    expect(await page.locator('h1').textContent()).toBe('browser-e2e');
-    expect(await page.locator('.desc').textContent()).toBe('Status page <in> a "real" browser');
-    expect(await page.locator('#ready').textContent()).toBe('not ready');
-    expect(await computed(page.locator('#ready'), 'backgroundColor')).toBe(RED);
+async function open(path: string, viewport: { width: number; height: number }, shot: string) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  const response = await page.goto(`${base}${path}`);
+  await page.screenshot({ path: `${ARTIFACTS}/${shot}.png`, fullPage: false });
+  return { page, context, problems, status: response?.status() };
+}
 
-    const badge = (name: string) => page.locator(`tr[data-probe="${name}"] .badge`);
-    expect(await badge('gone').textContent()).toBe('unhealthy');
-    expect(await computed(badge('gone'), 'backgroundColor')).toBe(RED);
-    expect(await badge('upstream').textContent()).toBe('healthy');
-    expect(await computed(badge('upstream'), 'backgroundColor')).toBe(GREEN);
-    expect(await page.locator('tr[data-probe="gone"] .details').textContent()).toMatch(/failed: refused.*hint:/s);
-    expect(await page.locator('tr[data-probe="optional"]').textContent()).toContain('non-critical');
-    expect(await page.locator('tr[data-probe="gone"] svg.spark circle.spark-fail').count()).toBeGreaterThanOrEqual(2);
-    // Styles applied means the nonce'd <style> passed the CSP.
-    expect(await computed(page.locator('th').first(), 'textTransform')).toBe('uppercase');
+describe('status pages in Chromium', () => {
+  it('/status lists the failing probe first, with text beside the colour, on desktop and phone', async () => {
+    for (const [shot, viewport] of [
+      ['status-failing-desktop', { width: 1280, height: 800 }],
+      ['status-failing-phone', { width: 390, height: 844 }],
+    ] as const) {
+      const { page, context, problems, status } = await open('/status', viewport, shot);
+      expect(status).toBe(200);
+      const names = await page.locator('tr.probe').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-probe')));
+      expect(names).toEqual(['db', 'api', 'cache']);
+      const badge = page.locator('tr[data-probe="db"] .badge');
+      expect(await badge.textContent()).toBe('unhealthy');
+      expect(await badge.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(207, 34, 46)');
+      expect(await page.locator('tr[data-probe="api"] .badge').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(26, 127, 55)');
+      // The failing probe's hint is in the first screen, also on a phone.
+      const hint = await page.locator('tr[data-probe="db"] .hint').boundingBox();
+      expect(hint).not.toBeNull();
+      expect(hint!.y + hint!.height).toBeLessThanOrEqual(viewport.height);
+      expect(problems).toEqual([]);
+      await context.close();
+    }
+  }, 60_000);
 
-    await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
+  it('/status/{probe} draws the timeline bands for the known failure intervals', async () => {
+    const { page, context, problems, status } = await open('/status/db', { width: 1280, height: 900 }, 'probe-failing-desktop');
+    expect(status).toBe(200);
+    const bands = await page.locator('rect.band').evaluateAll((rects) =>
+      rects.map((r) => ({ state: r.getAttribute('data-state'), from: Number(r.getAttribute('data-from')), to: Number(r.getAttribute('data-to')), fill: getComputedStyle(r).fill })),
+    );
+    const failing = bands.filter((b) => b.state === 'unhealthy');
+    // Runs land on minute boundaries relative to NOW; the bands start at the first failing run.
+    expect(failing.map((b) => Math.round((NOW - b.from) / MIN))).toEqual([40, 5]);
+    expect(Math.round((failing[0]!.to - failing[0]!.from) / MIN)).toBe(15);
+    expect(failing.every((b) => b.fill === 'rgb(207, 34, 46)')).toBe(true);
+    expect(await page.locator('#state').textContent()).toContain('unhealthy');
+    expect(await page.locator('#hint').textContent()).toContain('check that postgres is up');
+    expect(await page.locator('#outages tr.outage').count()).toBe(2);
     expect(problems).toEqual([]);
-  });
-
-  it('fits a phone screen as cards, without horizontal scrolling', async () => {
-    const ctx = await launch(true, { width: 375, height: 740 });
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    await page.goto(`${base}/status`, { waitUntil: 'load' });
-    const overflow = await page.evaluate(() => {
-      const root = (globalThis as unknown as BrowserGlobals).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
-    expect(await page.locator('thead').isVisible()).toBe(false);
-    expect(await computed(page.locator('tr[data-probe="gone"] .badge'), 'backgroundColor')).toBe(RED);
-    await page.screenshot({ path: join(ARTIFACTS, 'status-page-phone.png'), fullPage: true });
-    expect(problems).toEqual([]);
-  });
-
-  it('challenges for Basic auth without credentials (headless Chromium cannot prompt, so it gives up)', async () => {
-    const ctx = await launch(false);
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const challenged = page.waitForResponse(`${base}/status`, { timeout: 10_000 }).catch(() => undefined);
-    // A challenge the browser recognised as Basic and had no answer for.
-    await expect(page.goto(`${base}/status`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
-    const response = await challenged;
-    expect(response?.status()).toBe(401);
-    expect(await response?.headerValue('www-authenticate')).toMatch(/Basic realm="vitals"/);
-  });
+    await context.close();
+    const phone = await open('/status/db', { width: 390, height: 844 }, 'probe-failing-phone');
+    expect(phone.problems).toEqual([]);
+    await phone.context.close();
+    const healthy = await open('/status/cache', { width: 1280, height: 900 }, 'probe-healthy-desktop');
+    expect(await healthy.page.locator('#state').textContent()).toBe('✓ healthy');
+    expect(healthy.problems).toEqual([]);
+    await healthy.context.close();
+  }, 60_000);
 });

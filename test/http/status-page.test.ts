@@ -69,6 +69,8 @@ describe('GET /status', () => {
     expect(html).toMatch(/id="live" data-status="pass">live</);
     const rows = html.match(/<tr class="probe [^"]*" data-probe="([^"]+)"/g) ?? [];
     expect(rows).toHaveLength(3);
+    // Worst first (core/worst-first): failing db, then never-ran later, then healthy cache — not config order.
+    expect(rows.map((r) => /data-probe="([^"]+)"/.exec(r)![1])).toEqual(['db', 'later', 'cache']);
     expect(html).toMatch(/<tr class="probe row-fail" data-probe="db" data-state="unhealthy">/);
     expect(html).toMatch(/<tr class="probe row-pass" data-probe="cache" data-state="healthy">/);
     expect(html).toMatch(/<tr class="probe row-unknown" data-probe="later" data-state="unknown">/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssues, loadConfig } from '../../src/config/load.js';
+import { ConfigError, formatConfigIssues, loadConfig, parseConfigText } from '../../src/config/load.js';
 import { fakeDefinitions } from '../fixtures/config/fake-definitions.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
@@ -172,6 +172,17 @@ describe('loadConfig: file contents', () => {
       expect(config.source).toBe(join(dir, 'vitals.yaml'));
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('parseConfigText: YAML aliases', () => {
+  it('an alias with no anchor is a config error with a message, not a thrown ReferenceError (found by the property test)', () => {
+    expect(() => parseConfigText('probes: *a\n', 't.yaml', {})).toThrow(ConfigError);
+    try {
+      parseConfigText('probes: *a\n', 't.yaml', {});
+    } catch (error) {
+      expect((error as ConfigError).issues[0]?.message).toMatch(/alias/i);
     }
   });
 });
