@@ -2,10 +2,12 @@
 // per-minute history and 50 runs: app.inject in a loop (no sockets), CPU time
 // from process.cpuUsage. Bounded: 2 sizes × 2 routes × ROUNDS requests.
 //   npx tsx bench/status-page-cpu.ts
+// BENCH_LONG_UPTIME=1: with statusPage.prometheus answered (7 d / 30 d per probe) on both pages.
 import { buildApp } from '../src/http/app.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import type { LifecycleState } from '../src/core/state.js';
 import type { ProbeState } from '../src/core/types.js';
+import type { LongUptimeSnapshot } from '../src/status/prometheus-uptime.js';
 import { FakeState, configFor, result, snapshot } from '../test/support/fake-state.js';
 
 /** The scheduler keeps the last 50 runs per probe; FakeState keeps all, so cap it like the real one. */
@@ -24,7 +26,12 @@ async function measure(probes: number): Promise<void> {
   const config = configFor(snaps, {});
   const lifecycle = { shuttingDown: false, startedAt: NOW - 86_400_000 } as LifecycleState;
   const metrics = createMetrics({ state, config, lifecycle: () => lifecycle, version: 'bench', now: () => NOW });
-  const app = buildApp({ config, state, lifecycle: () => lifecycle, metrics, version: 'bench', now: () => NOW, });
+  const values = new Map(snaps.map((p, i) => [p.name, 1 - i / 100_000]));
+  const longUptime: LongUptimeSnapshot = { pending: false, windows: [{ label: '7d', values, fetchedAt: NOW }, { label: '30d', values, fetchedAt: NOW }] };
+  const app = buildApp({
+    config, state, lifecycle: () => lifecycle, metrics, version: 'bench', now: () => NOW,
+    ...(process.env.BENCH_LONG_UPTIME === '1' ? { longUptime: () => longUptime } : {}),
+  });
   await app.ready();
   // 24 h of one run a minute per probe, failing 10 minutes an hour: history on every page.
   for (const s of snaps) {

@@ -34,6 +34,12 @@ const MAX_REDIRECTS = 5;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** Request headers as config writes them; shared with statusPage.prometheus.headers. */
+export const headersSchema = z.record(
+  z.string().regex(HEADER_NAME, 'not a valid header name'),
+  z.string().refine((value) => !/[\r\n\0]/.test(value), { message: 'header values cannot hold line breaks' }),
+);
+
 const options = z.object({
   url: z
     .string()
@@ -41,12 +47,7 @@ const options = z.object({
       message: 'must be an http:// or https:// URL',
     }),
   method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
-  headers: z
-    .record(
-      z.string().regex(HEADER_NAME, 'not a valid header name'),
-      z.string().refine((value) => !/[\r\n\0]/.test(value), { message: 'header values cannot hold line breaks' }),
-    )
-    .default({}),
+  headers: headersSchema.default({}),
   expectStatus: z
     .array(
       z.union([

@@ -9,6 +9,7 @@ import { Lifecycle } from './runner/lifecycle.js';
 import type { Scheduler } from './runner/scheduler.js';
 import { Reloader, type ReloadOutcome, type ReloadTrigger } from './reload/reloader.js';
 import { ShutdownBudget, wireProbes } from './runtime.js';
+import { LongRangeUptime } from './status/prometheus-uptime.js';
 import { VERSION } from './version.js';
 
 /** A running vitals: the one place where config, probes, scheduler, metrics and HTTP meet. */
@@ -115,6 +116,9 @@ export async function startService(config: VitalsConfig, logger: Logger, options
     configReload: () => reloader.reloadStatus(),
   });
   reloader.onApplied((applied) => metrics.syncProbes(applied.probes));
+  // statusPage.prometheus: fetched in the background, started after listen; a reload that changes it restarts the loop.
+  const longUptime = new LongRangeUptime({ logger, secrets });
+  reloader.onApplied((applied) => void longUptime.configure(applied.statusPage?.prometheus));
   const app = await buildApp({
     config,
     currentConfig: () => reloader.current(),
@@ -132,6 +136,7 @@ export async function startService(config: VitalsConfig, logger: Logger, options
     logger,
     version: VERSION,
     redactedConfig: () => redactedConfig(reloader.current()),
+    longUptime: () => longUptime.snapshot(),
   });
 
   try {
@@ -144,6 +149,7 @@ export async function startService(config: VitalsConfig, logger: Logger, options
     throw listenFailure(error, config);
   }
   scheduler.start();
+  void longUptime.configure(reloader.current().statusPage?.prometheus);
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
@@ -161,7 +167,7 @@ export async function startService(config: VitalsConfig, logger: Logger, options
       const { drainDelayMs } = reloader.current().shutdown;
       logger.info({ signal, drainDelayMs }, 'shutdown started: readiness now failing, still serving while load balancers drain');
       await sleep(drainDelayMs);
-      await scheduler.stop();
+      await Promise.all([scheduler.stop(), longUptime.close()]);
       logger.info('probes stopped; closing the HTTP server');
       await closeServer(app, Math.min(1_000, Math.max(100, budget.remainingMs() / 3)));
       metrics.close();

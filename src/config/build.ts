@@ -5,6 +5,7 @@ import { gatherSecrets } from './secrets.js';
 import { issueAt, type ConfigIssue } from './errors.js';
 import { buildProbe, type ProbeSources } from './probe-settings.js';
 import { BUILTIN_DEFAULTS, fileSchema, type ParsedFile } from './schema.js';
+import { prometheusUptimeSettings } from './status-page-settings.js';
 import { validateFields } from './validate.js';
 
 export interface Built {
@@ -88,6 +89,10 @@ export function buildConfig(
 
   for (const target of pushTargets) fillPushToken(target, token, issues);
 
+  const writtenPrometheus = written.statusPage?.prometheus;
+  const prometheus = writtenPrometheus === undefined ? undefined : prometheusUptimeSettings(writtenPrometheus, issues);
+  const statusPage = written.statusPage === undefined ? undefined : { ...(prometheus === undefined ? {} : { prometheus }) };
+
   const envPort = portFromEnv(env, issues);
   const { service, server } = written;
   if (issues.length > 0 || service === undefined || server === undefined || auth === undefined || shutdown === undefined) {
@@ -112,8 +117,9 @@ export function buildConfig(
       },
       shutdown: { drainDelayMs: shutdown.drainDelay, timeoutMs: shutdown.timeout },
       probes,
+      ...(statusPage === undefined ? {} : { statusPage }),
       source,
-      secrets: gatherSecrets({ auth: token === undefined ? {} : { token }, probes }, environmentSecrets),
+      secrets: gatherSecrets({ auth: token === undefined ? {} : { token }, probes, ...(statusPage === undefined ? {} : { statusPage }) }, environmentSecrets),
     },
   };
 }

@@ -28,6 +28,22 @@ export function redactedConfig(config: VitalsConfig): Record<string, unknown> {
     },
     shutdown: { drainDelay: formatDuration(config.shutdown.drainDelayMs), timeout: formatDuration(config.shutdown.timeoutMs) },
     probes: config.probes.map((probe) => redactedProbe(probe, known)),
+    ...(config.statusPage === undefined ? {} : { statusPage: redactedStatusPage(config.statusPage, known) }),
+  };
+}
+
+/** Header values (credentials included) are all masked; the URL never holds credentials (config moved them to a header). */
+function redactedStatusPage(statusPage: NonNullable<VitalsConfig['statusPage']>, known: readonly string[]): Record<string, unknown> {
+  const prometheus = statusPage.prometheus;
+  if (prometheus === undefined) return {};
+  return {
+    prometheus: {
+      url: redactText(prometheus.url, known),
+      interval: formatDuration(prometheus.intervalMs),
+      timeout: formatDuration(prometheus.timeoutMs),
+      selector: prometheus.selector,
+      headers: maskLeaves(prometheus.headers),
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headersSchema } from '../../probes/http.js';
 import { parseDuration } from '../core/duration.js';
 import { GROUPS } from '../core/types.js';
 
@@ -87,6 +88,34 @@ export const shutdownSchema = z.strictObject({
   timeout: durationSchema().default(25_000),
 });
 
+// PromQL label matchers: name, operator, quoted value ("…" and '…' with escapes, `…` raw).
+const PROMQL_STRING = String.raw`"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\x60[^\x60]*\x60`;
+const PROMQL_MATCHER = String.raw`\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:${PROMQL_STRING})\s*`;
+/** `{}`, `{job="vitals"}`, `{job="vitals", namespace=~"prod|stage"}`: matchers only, so no other PromQL gets into the query. */
+export const PROMQL_SELECTOR = new RegExp(String.raw`^\{(?:${PROMQL_MATCHER}(?:,${PROMQL_MATCHER})*,?)?\s*\}$`);
+
+/** statusPage.prometheus (README: Long-range uptime from Prometheus). Cross-field rules are in build.ts. */
+export const prometheusUptimeSchema = z.strictObject({
+  url: z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: 'must be an http:// or https:// URL (the Prometheus server, e.g. http://prometheus:9090)',
+  }),
+  interval: durationSchema().default(300_000),
+  timeout: durationSchema().default(10_000),
+  selector: z
+    .string()
+    .trim()
+    .refine((value) => PROMQL_SELECTOR.test(value), {
+      message: 'must be PromQL label matchers in braces, e.g. {job="vitals"} or {namespace="prod", job=~"vitals.*"}',
+    })
+    .default('{}'),
+  bearerToken: z.string().optional(),
+  headers: headersSchema.default({}),
+});
+
+export const statusPageSchema = z.strictObject({
+  prometheus: prometheusUptimeSchema.optional(),
+});
+
 export const fileSchema = z.strictObject({
   // prefault: a missing section is parsed as {} so its own defaults apply.
   service: serviceSchema.prefault({}),
@@ -94,6 +123,7 @@ export const fileSchema = z.strictObject({
   auth: authSchema.prefault({}),
   defaults: defaultsSchema.prefault({}),
   shutdown: shutdownSchema.prefault({}),
+  statusPage: statusPageSchema.optional(),
   probes: z.array(z.unknown(), { error: (issue) => (issue.input === undefined ? 'required (a list of probes; it may be [])' : 'must be a list of probes') }),
 });
 

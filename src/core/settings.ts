@@ -60,6 +60,21 @@ export interface RateLimits {
   adminRun?: RateLimit;
 }
 
+/**
+ * statusPage.prometheus: where the status page reads 7 d / 30 d uptime from
+ * (status/prometheus-uptime.ts fetches it in the background).
+ */
+export interface PrometheusUptimeSettings {
+  /** Base URL of the Prometheus HTTP API (no trailing slash, no credentials); queries go to `${url}/api/v1/query`. */
+  url: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Label matchers inside braces, e.g. `{job="vitals"}`; `{}` matches every vitals_probe_up series. */
+  selector: string;
+  /** Sent with every query; values are secrets (bearerToken and URL credentials end up here as Authorization). */
+  headers: Record<string, string>;
+}
+
 /** The whole effective configuration. */
 export interface VitalsConfig {
   service: { id: string; description: string };
@@ -68,6 +83,8 @@ export interface VitalsConfig {
   defaults: { intervalMs: number; timeoutMs: number; failureThreshold: number; successThreshold: number };
   shutdown: { drainDelayMs: number; timeoutMs: number };
   probes: ProbeSettings[];
+  /** Absent when the file has no statusPage section. */
+  statusPage?: { prometheus?: PrometheusUptimeSettings };
   /** Where it came from: a file path, or 'zero-config'. */
   source: string;
   /** Gathered once at load; read, never recomputed, by every output. */

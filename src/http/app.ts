@@ -94,6 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.reload === undefined ? {} : { reload: deps.reload }),
     ...(deps.heartbeat === undefined ? {} : { heartbeat: deps.heartbeat }),
     heartbeatRateLimit: deps.heartbeatRateLimit ?? DEFAULT_HEARTBEAT_RATE_LIMIT,
+    longUptime: deps.longUptime ?? (() => undefined),
   };
   registerErrorHandling(app, context.secrets, context.logger);
 

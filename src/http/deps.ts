@@ -4,6 +4,7 @@ import type { LifecycleState, StateReader } from '../core/state.js';
 import type { ProbeResult } from '../core/types.js';
 import type { VitalsMetrics } from '../metrics/metrics.js';
 import type { ReloadOutcome } from '../reload/reloader.js';
+import type { LongUptimeSnapshot } from '../status/prometheus-uptime.js';
 
 /** The lifecycle flags, as a getter or as anything with `state()` (e.g. runner/Lifecycle). */
 export type LifecycleSource = (() => LifecycleState) | { state(): LifecycleState };
@@ -59,6 +60,8 @@ export interface AppDeps {
   statusRateLimit?: { max: number; timeWindowMs: number };
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
+  /** 7 d / 30 d uptime from Prometheus as last fetched (status/prometheus-uptime.ts); undefined when not configured. */
+  longUptime?: () => LongUptimeSnapshot | undefined;
 }
 
 /**
@@ -88,4 +91,6 @@ export interface AppContext {
   readonly reload?: () => Promise<ReloadOutcome>;
   readonly heartbeat?: (name: string) => HeartbeatInbox | undefined;
   readonly heartbeatRateLimit: { max: number; timeWindowMs: number };
+  /** Read per render, never awaited: undefined when statusPage.prometheus is not configured. */
+  longUptime(): LongUptimeSnapshot | undefined;
 }

@@ -1,4 +1,6 @@
 import type { ProbeState, Status } from '../core/types.js';
+import type { LongUptimeSnapshot } from '../status/prometheus-uptime.js';
+import { longUptimeCell, longUptimeHeading, longUptimeNotice, type ProbeLongUptime } from './long-uptime-template.js';
 
 /**
  * The status page's HTML, as pure functions of a view model: no I/O, no
@@ -38,6 +40,8 @@ export interface ProbeRow {
   lastChange?: number;
   lastRun?: number;
   history: readonly SparkPoint[];
+  /** 7 d / 30 d from Prometheus, when statusPage.prometheus is configured. */
+  longUptime?: ProbeLongUptime;
 }
 
 export interface StatusPageModel {
@@ -50,6 +54,8 @@ export interface StatusPageModel {
   maintenance?: { reason: string; since: number; until: number };
   shuttingDown: boolean;
   probes: readonly ProbeRow[];
+  /** When statusPage.prometheus is configured. */
+  longUptime?: LongUptimeSnapshot;
   refreshSeconds: number;
   nonce: string;
 }
@@ -139,6 +145,7 @@ function probeRow(row: ProbeRow, now: number): string {
 <td data-label="Groups">${escapeHtml(row.groups.join(', '))}</td>
 <td data-label="Last" class="num">${row.durationMs === undefined ? '<span class="muted">–</span>' : `${ms(row.durationMs)} ms`}</td>
 <td data-label="Recent">${sparkline(row.history)}</td>
+${longUptimeCell(row.longUptime)}
 <td data-label="Changed">${changed}</td>
 <td data-label="Details" class="details"><div>${detail.length === 0 ? '<span class="muted">ok</span>' : detail.join('')}</div></td>
 </tr>`;
@@ -228,8 +235,9 @@ export function renderStatusPage(model: StatusPageModel): string {
 <span class="muted">${model.probes.length} probe${model.probes.length === 1 ? '' : 's'}${failing > 0 ? `, ${failing} failing` : ''}</span>
 </div>
 ${banners.join('\n')}
+${longUptimeNotice(model.longUptime, now)}
 <table>
-<thead><tr><th>State</th><th>Probe</th><th>Type</th><th>Critical</th><th>Groups</th><th class="num">Last</th><th>Recent</th><th>Changed</th><th>Details</th></tr></thead>
+<thead><tr><th>State</th><th>Probe</th><th>Type</th><th>Critical</th><th>Groups</th><th class="num">Last</th><th>Recent</th>${longUptimeHeading(model.longUptime)}<th>Changed</th><th>Details</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

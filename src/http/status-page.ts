@@ -12,6 +12,7 @@ import { methodNotAllowed } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { escapeHtml, renderStatusPage, stateText, type ProbeRow, type StatusPageModel } from './status-page-template.js';
 import { renderProbePage } from './status-probe-template.js';
+import { probeLongUptime } from './long-uptime-template.js';
 import type { AppContext } from './deps.js';
 
 /** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
@@ -80,6 +81,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
         const live = evaluate(snapshots, { group: 'live', lifecycle, now });
         const views = probeViews(snapshots, lifecycle, now);
+        const longUptime = ctx.longUptime();
         const rows: ProbeRow[] = snapshots.map((s, i) => {
           const view = views[i]!;
           const cause = view.dependency?.cause;
@@ -102,6 +104,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
             ...(s.lastChange === undefined ? {} : { lastChange: s.lastChange }),
             ...(s.lastRun === undefined ? {} : { lastRun: s.lastRun }),
             history: ctx.state.history(s.name).map((r) => ({ durationMs: r.durationMs, status: r.status })),
+            ...(longUptime === undefined ? {} : { longUptime: probeLongUptime(longUptime, s.name)! }),
           };
         });
         // Worst first (core/worst-first), then dependents under their root (CONTRACT §9): one red block per cause.
@@ -124,6 +127,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
             : {}),
           shuttingDown: lifecycle.shuttingDown,
           probes,
+          ...(longUptime === undefined ? {} : { longUptime }),
           refreshSeconds: STATUS_REFRESH_SECONDS,
           nonce: noncePlaceholder,
         };
@@ -145,6 +149,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         );
       }
       const view = probeView(s, ctx.lifecycle(), now);
+      const longUptime = ctx.longUptime();
       const { changes, truncated } = longHistory.changes(s.name, now);
       const html = renderProbePage({
         name: s.name,
@@ -173,6 +178,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         refreshSeconds: STATUS_REFRESH_SECONDS,
         nonce,
         serviceId: ctx.config.service.id,
+        ...(longUptime === undefined ? {} : { longUptime }),
       });
       return sendPage(reply, 200, nonce, html);
     });

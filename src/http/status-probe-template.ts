@@ -2,6 +2,8 @@ import { stateStatus } from '../core/read-model.js';
 import type { SeverityClass } from '../core/worst-first.js';
 import type { Observation, ProbeState, Reason, Status } from '../core/types.js';
 import type { MinuteRollup, StateChange } from '../runner/long-history.js';
+import type { LongUptimeSnapshot } from '../status/prometheus-uptime.js';
+import { longUptimeLine } from './long-uptime-template.js';
 import { ago, escapeHtml, pageHead } from './status-page-template.js';
 
 /** /status/{probe} as pure functions of a view model, escaped like the list page. */
@@ -28,6 +30,8 @@ export interface ProbePageModel {
   refreshSeconds: number;
   nonce: string;
   serviceId: string;
+  /** 7 d / 30 d from Prometheus, when statusPage.prometheus is configured. */
+  longUptime?: LongUptimeSnapshot;
 }
 
 const DAY = 24 * 3_600_000;
@@ -172,7 +176,7 @@ export function renderProbePage(m: ProbePageModel): string {
 ${m.reason === undefined ? '' : `<p id="reason"><strong>${escapeHtml(m.reason)}</strong>${m.message === undefined ? '' : ` — ${escapeHtml(m.message)}`}</p>`}
 ${m.hint === undefined ? '' : `<p class="hint" id="hint">hint: ${escapeHtml(m.hint)}</p>`}
 <section aria-labelledby="h-uptime"><h2 id="h-uptime">Uptime</h2>
-<p id="uptime">1 h: <strong>${percent(uptime(m.rollups, m.now, HOUR))}</strong> · 24 h: <strong>${percent(uptime(m.rollups, m.now, DAY))}</strong> <span class="muted">(share of runs that did not fail)</span></p></section>
+<p id="uptime">1 h: <strong>${percent(uptime(m.rollups, m.now, HOUR))}</strong> · 24 h: <strong>${percent(uptime(m.rollups, m.now, DAY))}</strong> <span class="muted">(share of runs that did not fail)</span></p>${longUptimeLine(m.longUptime, m.name, m.now)}</section>
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">State, last 24 h</h2>${timelineSvg(bands, m.now)}${m.changesTruncated ? '<p class="muted">more state changes than kept: the oldest are not shown</p>' : ''}</section>
 <section aria-labelledby="h-response"><h2 id="h-response">Response time, last 24 h</h2>${responseSvg(m.rollups, m.now)}</section>
 <section aria-labelledby="h-outages"><h2 id="h-outages">Outages, last 24 h</h2>

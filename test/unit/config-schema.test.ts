@@ -92,7 +92,7 @@ describe('defaults when the file says little', () => {
 describe('each rule, with its exact path and message', () => {
   it.each([
     // top level and sections
-    { text: 'probes: []\nextra: 1\n', path: 'extra', message: 'unknown key (expected one of: service, server, auth, defaults, shutdown, probes)' },
+    { text: 'probes: []\nextra: 1\n', path: 'extra', message: 'unknown key (expected one of: service, server, auth, defaults, shutdown, statusPage, probes)' },
     { text: 'server: {}\n', path: 'probes', message: 'required (a list of probes; it may be [])' },
     { text: 'probes: {}\n', path: 'probes', message: 'must be a list of probes' },
     { text: 'server: { prot: 1 }\nprobes: []\n', path: 'server.prot', message: 'unknown key (did you mean port?)' },
