@@ -139,7 +139,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
             : {}),
           shuttingDown: lifecycle.shuttingDown,
           probes,
-          refreshSeconds: STATUS_REFRESH_SECONDS,
+          refreshSeconds: ctx.statusRefreshSeconds,
           nonce: noncePlaceholder,
         };
         return model;
@@ -187,7 +187,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
           ...(r.message === undefined ? {} : { message: clean(r.message)! }),
         })),
         now,
-        refreshSeconds: STATUS_REFRESH_SECONDS,
+        refreshSeconds: ctx.statusRefreshSeconds,
         nonce,
         serviceId: ctx.config.service.id,
       };
