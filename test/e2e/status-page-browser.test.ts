@@ -118,10 +118,11 @@ async function axeFindings(page: Page): Promise<string[]> {
 }
 
 /** axe in light and dark colour schemes; the body's background proves the scheme switched. */
-async function axeBothSchemes(page: Page): Promise<void> {
+async function axeBothSchemes(page: Page, darkShot?: string): Promise<void> {
   for (const [colorScheme, background] of [['light', 'rgb(255, 255, 255)'], ['dark', 'rgb(13, 17, 23)']] as const) {
     await page.emulateMedia({ colorScheme });
     expect(await page.locator('body').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(background);
+    if (colorScheme === 'dark' && darkShot !== undefined) await page.screenshot({ path: `${ARTIFACTS}/${darkShot}.png` });
     expect(await axeFindings(page), `axe, ${colorScheme} scheme`).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: 'light' });
@@ -155,7 +156,7 @@ describe('status pages in Chromium', () => {
       const hint = await page.locator('tr[data-probe="db"] .hint').boundingBox();
       expect(hint).not.toBeNull();
       expect(hint!.y + hint!.height).toBeLessThanOrEqual(viewport.height);
-      await axeBothSchemes(page);
+      await axeBothSchemes(page, `${shot}-dark`);
       expect(problems).toEqual([]);
       expectStayedOnService(opened);
       await opened.close();
@@ -177,7 +178,7 @@ describe('status pages in Chromium', () => {
     expect(await page.locator('#state').textContent()).toContain('unhealthy');
     expect(await page.locator('#hint').textContent()).toContain('check that postgres is up');
     expect(await page.locator('#outages tr.outage').count()).toBe(2);
-    await axeBothSchemes(page);
+    await axeBothSchemes(page, 'probe-failing-desktop-dark');
     expect(problems).toEqual([]);
     expectStayedOnService(opened);
     await opened.close();
