@@ -235,6 +235,12 @@ describe('status pages in Chromium', () => {
     expect(await page.evaluate('window.marker')).toBe('still the same document');
     expect(opened.navigations()).toBe(1);
     expect(await page.title()).toBe('✗ shop — vitals');
+    // A probe that appears (as after a config reload) gets its row, in its place, without a reload either.
+    snaps.push(snapshot({ name: 'queue', type: 'nats', intervalMs: MIN }));
+    run('queue', Date.now(), false);
+    await page.locator('tr[data-probe="queue"] .badge', { hasText: 'healthy' }).waitFor({ timeout: (REFRESH * 3 + 5) * 1000 });
+    expect(await rowNames(page)).toEqual(['api', 'db', 'cache', 'queue']);
+    expect(opened.navigations()).toBe(1);
     expect(opened.problems).toEqual([]);
     expectStayedOnService(opened);
     expect(opened.requests.filter((u) => u === `${base}/status?format=json`).length).toBeGreaterThan(0);
@@ -274,7 +280,7 @@ describe('status pages in Chromium', () => {
       ['status-healthy-phone', { width: 390, height: 844 }],
     ] as const) {
       const opened = await open('/status', viewport, shot);
-      expect(await opened.page.locator('tr.probe .badge.pass').count()).toBe(3);
+      expect(await opened.page.locator('tr.probe .badge.pass').count()).toBe(4);
       expect(await opened.page.locator('#ready').textContent()).toBe('ready');
       await axeBothSchemes(opened.page);
       expect(opened.problems).toEqual([]);
