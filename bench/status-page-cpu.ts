@@ -1,6 +1,9 @@
-// CPU per /status and /status/{probe} request with N probes, each with 24 h of
+// CPU per /status and /status/{probe} request, HTML and the JSON view the
+// pages' script polls (?format=json), with N probes, each with 24 h of
 // per-minute history and 50 runs: app.inject in a loop (no sockets), CPU time
-// from process.cpuUsage. Bounded: 2 sizes × 2 routes × ROUNDS requests.
+// from process.cpuUsage. /status is cached for 1 s: "rendered" moves the clock
+// past the cache before every request (each one renders), "cached" does not.
+// /status/{probe} is not cached. Bounded: 2 sizes × 6 cases × ROUNDS requests.
 //   npx tsx bench/status-page-cpu.ts
 // BENCH_LONG_UPTIME=1: with statusPage.prometheus answered (7 d / 30 d per probe) on both pages.
 import { buildApp } from '../src/http/app.js';
@@ -25,11 +28,13 @@ async function measure(probes: number): Promise<void> {
   const state = new FiftyRunState(snaps);
   const config = configFor(snaps, {});
   const lifecycle = { shuttingDown: false, startedAt: NOW - 86_400_000 } as LifecycleState;
-  const metrics = createMetrics({ state, config, lifecycle: () => lifecycle, version: 'bench', now: () => NOW });
+  const clock = { now: NOW };
+  const metrics = createMetrics({ state, config, lifecycle: () => lifecycle, version: 'bench', now: () => clock.now });
   const values = new Map(snaps.map((p, i) => [p.name, 1 - i / 100_000]));
   const longUptime: LongUptimeSnapshot = { pending: false, windows: [{ label: '7d', values, fetchedAt: NOW }, { label: '30d', values, fetchedAt: NOW }] };
   const app = buildApp({
-    config, state, lifecycle: () => lifecycle, metrics, version: 'bench', now: () => NOW,
+    config, state, lifecycle: () => lifecycle, metrics, version: 'bench', now: () => clock.now,
+    statusRateLimit: { max: 1_000_000, timeWindowMs: 1_000 },
     ...(process.env.BENCH_LONG_UPTIME === '1' ? { longUptime: () => longUptime } : {}),
   });
   await app.ready();
@@ -45,16 +50,27 @@ async function measure(probes: number): Promise<void> {
       previous = to;
     }
   }
-  for (const url of ['/status', `/status/${snaps[0]!.name}`]) {
-    await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.9' });
+  const probe = `/status/${snaps[0]!.name}`;
+  const cases = [
+    { label: '/status rendered', url: '/status', render: true },
+    { label: '/status cached', url: '/status', render: false },
+    { label: '/status?format=json rendered', url: '/status?format=json', render: true },
+    { label: '/status?format=json cached', url: '/status?format=json', render: false },
+    { label: '/status/{probe}', url: probe, render: true },
+    { label: '/status/{probe}?format=json', url: `${probe}?format=json`, render: true },
+  ];
+  for (const { label, url, render } of cases) {
+    const first = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.9' });
     const start = process.cpuUsage();
     for (let i = 0; i < ROUNDS; i += 1) {
-      // Each request from its own address: the per-client rate limit must not answer 429 instead.
-      const response = await app.inject({ method: 'GET', url, remoteAddress: `127.0.${Math.floor(i / 250)}.${i % 250}` });
+      // Within the 24 h the history covers: 1.001 s per request, 50 rounds < 1 min.
+      if (render) clock.now += 1_001;
+      // The rate limit is lifted above: it must not answer 429 instead (it still runs, as in production).
+      const response = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.10' });
       if (response.statusCode !== 200) throw new Error(`${url}: ${response.statusCode}`);
     }
     const used = process.cpuUsage(start);
-    console.log(`${probes} probes ${url.startsWith('/status/') ? '/status/{probe}' : '/status'}: ${((used.user + used.system) / 1000 / ROUNDS).toFixed(2)} ms CPU per request`);
+    console.log(`${probes} probes ${label}: ${((used.user + used.system) / 1000 / ROUNDS).toFixed(2)} ms CPU per request, ${(first.body.length / 1024).toFixed(1)} KiB`);
   }
   await app.close();
 }

@@ -11,7 +11,7 @@ import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics-route.js';
 import { DEFAULT_ADMIN_RUN_RATE_LIMIT, adminRoutes } from './admin.js';
 import { DEFAULT_HEARTBEAT_RATE_LIMIT, heartbeatRoutes } from './heartbeat.js';
-import { STATUS_RATE_LIMIT, statusPageRoutes } from './status-page.js';
+import { STATUS_RATE_LIMIT, STATUS_REFRESH_SECONDS, statusPageRoutes } from './status-page.js';
 import { loadOpenApiDocument } from './openapi-document.js';
 
 export type { AppDeps, AppContext, LifecycleSource } from './deps.js';
@@ -89,6 +89,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     diagnosticsRateLimit: deps.diagnosticsRateLimit ?? limits?.diagnostics ?? DEFAULT_DIAGNOSTICS_RATE_LIMIT,
     adminRunRateLimit: deps.adminRunRateLimit ?? limits?.adminRun ?? DEFAULT_ADMIN_RUN_RATE_LIMIT,
     statusRateLimit: deps.statusRateLimit ?? limits?.status ?? STATUS_RATE_LIMIT,
+    statusRefreshSeconds: deps.statusRefreshSeconds ?? STATUS_REFRESH_SECONDS,
     ...(deps.maintenance === undefined ? {} : { maintenance: deps.maintenance }),
     ...(deps.runProbe === undefined ? {} : { runProbe: deps.runProbe }),
     ...(deps.reload === undefined ? {} : { reload: deps.reload }),

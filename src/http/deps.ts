@@ -58,6 +58,8 @@ export interface AppDeps {
   diagnosticsRateLimit?: { max: number; timeWindowMs: number };
   /** /status rate limit per client address. Default config.server.rateLimits.status, else 5 per 1000 ms. */
   statusRateLimit?: { max: number; timeWindowMs: number };
+  /** Seconds between the status pages' updates (their script's polls, or the no-script meta refresh). Default 10; tests shorten it. */
+  statusRefreshSeconds?: number;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
   /** 7 d / 30 d uptime from Prometheus as last fetched (status/prometheus-uptime.ts); undefined when not configured. */
@@ -86,6 +88,7 @@ export interface AppContext {
   readonly diagnosticsRateLimit: { max: number; timeWindowMs: number };
   readonly adminRunRateLimit: { max: number; timeWindowMs: number };
   readonly statusRateLimit: { max: number; timeWindowMs: number };
+  readonly statusRefreshSeconds: number;
   readonly maintenance?: MaintenanceControl;
   readonly runProbe?: (name: string) => Promise<ProbeResult>;
   readonly reload?: () => Promise<ReloadOutcome>;

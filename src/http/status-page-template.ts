@@ -1,6 +1,8 @@
+import type { SeverityClass } from '../core/worst-first.js';
 import type { ProbeState, Status } from '../core/types.js';
 import type { LongUptimeSnapshot } from '../status/prometheus-uptime.js';
 import { longUptimeCell, longUptimeHeading, longUptimeNotice, type ProbeLongUptime } from './long-uptime-template.js';
+import { liveScript } from './status-live-script.js';
 
 /**
  * The status page's HTML, as pure functions of a view model: no I/O, no
@@ -21,6 +23,8 @@ export interface ProbeRow {
   critical: boolean;
   groups: readonly string[];
   state: ProbeState;
+  /** Worst-first class (core/worst-first), from the read model. */
+  severity: SeverityClass;
   /** Colour, from the read model: failing, amber while failed runs pile up below the threshold, unknown before the first run. */
   tone: Status | 'unknown';
   stale: boolean;
@@ -78,11 +82,11 @@ export function ago(ms: number): string {
   return h % 24 === 0 ? `${d}d` : `${d}d ${h % 24}h`;
 }
 
-function utc(epochMs: number): string {
+export function utc(epochMs: number): string {
   return new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
-function ms(value: number): string {
+export function ms(value: number): string {
   return value < 10 ? value.toFixed(1) : String(Math.round(value));
 }
 
@@ -120,7 +124,7 @@ export function sparkline(points: readonly SparkPoint[]): string {
   return `<svg class="spark" width="${SPARK_W}" height="${SPARK_H}" viewBox="0 0 ${SPARK_W} ${SPARK_H}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title>${line}${marks}</svg>`;
 }
 
-function probeRow(row: ProbeRow, now: number): string {
+export function probeRow(row: ProbeRow, now: number): string {
   const cls = row.tone;
   const detail: string[] = [];
   if (row.lastStatus !== undefined && row.lastStatus !== 'pass') {
@@ -152,7 +156,7 @@ ${longUptimeCell(row.longUptime)}
 }
 
 const STYLE = `
-:root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--unknown:#6e7781;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
+:root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--unknown:#6e7781;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--link:#0969da}
 *{box-sizing:border-box}
 body{margin:0;padding:1rem;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1rem;margin-bottom:1rem}
@@ -176,6 +180,9 @@ tr.row-fail{background:#fff5f5}
 tr.dependent td[data-label="Probe"]{padding-left:1.5rem}tr.dependent .name::before{content:"└ ";color:var(--muted)}
 .spark-line{stroke:#0969da}.spark-fail{fill:var(--fail)}.spark-warn{fill:var(--warn)}.spark-pass{fill:var(--pass)}
 footer{margin-top:1rem;font-size:.85rem}
+a{color:var(--link)}a:focus-visible{outline:3px solid var(--link);outline-offset:2px}
+.badge.pass::before{content:"\\2713  "}.badge.warn::before{content:"! "}.badge.fail::before{content:"\\2717  "}.badge.unknown::before{content:"? "}
+.live-note{padding:.5rem .8rem;border:1px solid var(--warn);border-radius:6px;margin:0 0 1rem}
 @media (max-width:720px){
  thead{display:none}
  table,tbody,tr,td{display:block;width:100%}
@@ -186,20 +193,24 @@ footer{margin-top:1rem;font-size:.85rem}
  td::before{content:attr(data-label);flex:0 0 5.5rem;color:var(--muted);font-size:.8rem;text-transform:uppercase}
 }
 @media (prefers-color-scheme:dark){
- :root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d}
+ :root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d;--link:#4493f8}
  tr.row-fail{background:#2d1214}
  .banner.maintenance{background:#3b2e00}.banner.shutdown{background:#3c1618}
 }
 `;
 
-/** The <head> both status pages share: phone viewport, meta refresh (works with scripts off), no favicon request, nonce'd style. */
+/**
+ * The <head> both status pages share: phone viewport, no favicon request, nonce'd style, and a meta
+ * refresh inside <noscript>: it reloads the page only with scripts off; with them on, the live script
+ * (status-live-script) updates the page in place and the page never reloads itself (WCAG 2.2.1).
+ */
 export function pageHead(title: string, refreshSeconds: number, nonce: string, style: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${refreshSeconds}">
+<noscript><meta http-equiv="refresh" content="${refreshSeconds}"></noscript>
 <meta name="robots" content="noindex">
 <link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
@@ -207,7 +218,12 @@ export function pageHead(title: string, refreshSeconds: number, nonce: string, s
 </head>`;
 }
 
-export function renderStatusPage(model: StatusPageModel): string {
+export function statusTitle(model: Pick<StatusPageModel, 'ready' | 'serviceId'>): string {
+  return `${model.ready.status === 'fail' ? '✗' : model.ready.status === 'warn' ? '!' : '✓'} ${model.serviceId} — vitals`;
+}
+
+/** Readiness, liveness, the probe count and the banners: the part of the page above the table (a live part). */
+export function statusSummary(model: StatusPageModel): string {
   const { now } = model;
   const readyText = model.ready.output === undefined ? STATUS_WORD[model.ready.status] : `not ready: ${model.ready.output}`;
   const banners: string[] = [];
@@ -221,28 +237,43 @@ export function renderStatusPage(model: StatusPageModel): string {
     );
   }
   const failing = model.probes.filter((p) => p.tone === 'fail').length;
-  const title = `${model.ready.status === 'fail' ? '✗' : model.ready.status === 'warn' ? '!' : '✓'} ${model.serviceId} — vitals`;
-  const rows = model.probes.map((p) => probeRow(p, now)).join('\n');
-  return `${pageHead(title, model.refreshSeconds, model.nonce, STYLE)}
-<body>
-<header>
-<h1>${escapeHtml(model.serviceId)}</h1>
-<span class="desc">${escapeHtml(model.description)}</span>
-</header>
-<div class="overall">
+  return `<div class="overall">
 <span class="pill ${model.ready.status}" id="ready" data-status="${model.ready.status}">${escapeHtml(readyText)}</span>
 <span class="pill ${model.live.status}" id="live" data-status="${model.live.status}">${LIVE_WORD[model.live.status]}</span>
 <span class="muted">${model.probes.length} probe${model.probes.length === 1 ? '' : 's'}${failing > 0 ? `, ${failing} failing` : ''}</span>
 </div>
 ${banners.join('\n')}
-${longUptimeNotice(model.longUptime, now)}
+${longUptimeNotice(model.longUptime, now)}`;
+}
+
+/** The footer's line (a live part: its time moves with every update). */
+export function statusFooter(model: StatusPageModel): string {
+  return `<p>vitals ${escapeHtml(model.version)} · generated ${utc(model.now)} · updates every ${model.refreshSeconds}s · <a href="/diagnostics">diagnostics</a> · <a href="/metrics">metrics</a> · <a href="/docs">API</a></p>`;
+}
+
+/** The live note: hidden until the page's script cannot update it. */
+export const LIVE_NOTE = '<p id="live-note" class="live-note" role="status" hidden></p>';
+
+export function renderStatusPage(model: StatusPageModel): string {
+  const rows = model.probes.map((p) => probeRow(p, model.now)).join('\n');
+  return `${pageHead(statusTitle(model), model.refreshSeconds, model.nonce, STYLE)}
+<body>
+<header>
+<h1>${escapeHtml(model.serviceId)}</h1>
+<span class="desc">${escapeHtml(model.description)}</span>
+</header>
+<main>
+${LIVE_NOTE}
+<div id="summary">${statusSummary(model)}</div>
 <table>
 <thead><tr><th>State</th><th>Probe</th><th>Type</th><th>Critical</th><th>Groups</th><th class="num">Last</th><th>Recent</th>${longUptimeHeading(model.longUptime)}<th>Changed</th><th>Details</th></tr></thead>
-<tbody>
+<tbody id="probes">
 ${rows}
 </tbody>
 </table>
-<footer>vitals ${escapeHtml(model.version)} · generated ${utc(now)} · refreshes every ${model.refreshSeconds}s · <a href="/diagnostics">diagnostics</a> · <a href="/metrics">metrics</a> · <a href="/docs">API</a></footer>
+</main>
+<footer id="footer">${statusFooter(model)}</footer>
+${liveScript(model.nonce, model.refreshSeconds)}
 </body>
 </html>
 `;

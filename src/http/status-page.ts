@@ -8,14 +8,18 @@ import { viewSeverity, worstFirst } from '../core/worst-first.js';
 import { LongHistory } from '../runner/long-history.js';
 import { requireToken } from './auth.js';
 import { BodyCache } from './body-cache.js';
-import { methodNotAllowed } from './errors.js';
+import { methodNotAllowed, quote, sendError } from './errors.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { escapeHtml, renderStatusPage, stateText, type ProbeRow, type StatusPageModel } from './status-page-template.js';
-import { renderProbePage } from './status-probe-template.js';
+import { renderProbePage, type ProbePageModel } from './status-probe-template.js';
 import { probeLongUptime } from './long-uptime-template.js';
+import { probePageJson, statusPageJson } from './status-json.js';
 import type { AppContext } from './deps.js';
 
-/** The page reloads itself (meta refresh): no script, so the CSP can forbid scripts outright. */
+/**
+ * The pages update every this many seconds: their nonce'd script polls the JSON view
+ * (`?format=json`); with scripts off, a <noscript> meta refresh reloads them instead.
+ */
 export const STATUS_REFRESH_SECONDS = 10;
 /** Per client address; a page refreshing every 10 s, or a person reloading, stays far below it. */
 export const STATUS_RATE_LIMIT = { max: 5, timeWindowMs: 1_000 };
@@ -26,6 +30,9 @@ function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",
     `style-src 'nonce-${nonce}'`,
+    // The one inline script (status-live-script), and its polls of this service's own JSON view: nothing else.
+    `script-src 'nonce-${nonce}'`,
+    "connect-src 'self'",
     // The favicon is `data:,` so browsers do not ask for /favicon.ico (a 404 in the console).
     'img-src data:',
     "base-uri 'none'",
@@ -62,20 +69,28 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         .header('content-security-policy', contentSecurityPolicy(nonce))
         .header('referrer-policy', 'no-referrer')
         .send(html);
+    // The JSON view: same auth, rate limit and cache as the page; the page's script reads it.
+    const sendJson = (reply: FastifyReply, body: string) =>
+      reply.code(200).type('application/json; charset=utf-8').header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body);
+    type Format = { Querystring: { format?: 'html' | 'json' } };
 
-    app.get(
+    app.get<Format>(
       '/status',
       routeOptions('/status'),
-      async (_request, reply) => {
+      async (request, reply) => {
         const lifecycle = ctx.lifecycle();
         const version = JSON.stringify([lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
-        const page = await pages.get('', version, async () => render(lifecycle));
+        // HTML and JSON are two renders of one model (pageModel), each cached on its own.
+        if (request.query.format === 'json') {
+          return sendJson(reply, await pages.get('json', version, async () => JSON.stringify(statusPageJson(pageModel(lifecycle)))));
+        }
+        const page = await pages.get('', version, async () => renderStatusPage(pageModel(lifecycle)));
         const nonce = randomBytes(16).toString('base64');
-        return sendPage(reply, 200, nonce, page.replace(noncePlaceholder, nonce));
+        return sendPage(reply, 200, nonce, page.replaceAll(noncePlaceholder, nonce));
       },
     );
 
-    function render(lifecycle: ReturnType<AppContext['lifecycle']>): string {
+    function pageModel(lifecycle: ReturnType<AppContext['lifecycle']>): StatusPageModel {
         const now = ctx.now();
         const snapshots = ctx.state.list();
         const ready = evaluate(snapshots, { group: 'ready', lifecycle, now });
@@ -92,6 +107,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
             critical: s.critical,
             groups: s.groups,
             state: s.state,
+            severity: viewSeverity(view),
             tone: view.tone,
             stale: view.stale,
             ...(view.failing === undefined ? {} : { failing: view.failing }),
@@ -108,8 +124,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
           };
         });
         // Worst first (core/worst-first), then dependents under their root (CONTRACT §9): one red block per cause.
-        const severityOf = new Map(views.map((v, i) => [snapshots[i]!.name, viewSeverity(v)]));
-        const ordered = worstFirst(rows, (r) => ({ severity: severityOf.get(r.name)!, name: r.name }));
+        const ordered = worstFirst(rows, (r) => ({ severity: r.severity, name: r.name }));
         const rootOf = new Map(views.map((v) => [v.name, v.dependency?.roots[0]?.name]));
         const probes = underRoots(ordered, (r) => r.name, (r) => rootOf.get(r.name)).map(({ item, dependent }) =>
           dependent ? { ...item, dependent } : item,
@@ -128,18 +143,20 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
           shuttingDown: lifecycle.shuttingDown,
           probes,
           ...(longUptime === undefined ? {} : { longUptime }),
-          refreshSeconds: STATUS_REFRESH_SECONDS,
+          refreshSeconds: ctx.statusRefreshSeconds,
           nonce: noncePlaceholder,
         };
-        return renderStatusPage(model);
+        return model;
     }
     methodNotAllowed(app, '/status', ['GET', 'HEAD']);
 
     // GET /status/{probe}: one probe's page. Every status on it comes from the read model; history from longHistory.
-    app.get<{ Params: { probe: string } }>('/status/:probe', routeOptions('/status/{probe}'), async (request, reply) => {
+    app.get<{ Params: { probe: string } } & Format>('/status/:probe', routeOptions('/status/{probe}'), async (request, reply) => {
       const now = ctx.now();
       const nonce = randomBytes(16).toString('base64');
+      const json = request.query.format === 'json';
       const s = ctx.state.get(request.params.probe);
+      if (s === undefined && json) return sendError(reply, 404, 'VITALS_ERR_PROBE_NOT_FOUND', `no probe ${quote(request.params.probe)}`);
       if (s === undefined) {
         return sendPage(
           reply,
@@ -151,7 +168,7 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
       const view = probeView(s, ctx.lifecycle(), now);
       const longUptime = ctx.longUptime();
       const { changes, truncated } = longHistory.changes(s.name, now);
-      const html = renderProbePage({
+      const model: ProbePageModel = {
         name: s.name,
         type: s.type,
         critical: s.critical,
@@ -175,12 +192,13 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
           ...(r.message === undefined ? {} : { message: clean(r.message)! }),
         })),
         now,
-        refreshSeconds: STATUS_REFRESH_SECONDS,
+        refreshSeconds: ctx.statusRefreshSeconds,
         nonce,
         serviceId: ctx.config.service.id,
         ...(longUptime === undefined ? {} : { longUptime }),
-      });
-      return sendPage(reply, 200, nonce, html);
+      };
+      if (json) return sendJson(reply, JSON.stringify(probePageJson(model)));
+      return sendPage(reply, 200, nonce, renderProbePage(model));
     });
     methodNotAllowed(app, '/status/:probe', ['GET', 'HEAD']);
   };

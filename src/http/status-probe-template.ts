@@ -4,7 +4,8 @@ import type { Observation, ProbeState, Reason, Status } from '../core/types.js';
 import type { MinuteRollup, StateChange } from '../runner/long-history.js';
 import type { LongUptimeSnapshot } from '../status/prometheus-uptime.js';
 import { longUptimeLine } from './long-uptime-template.js';
-import { ago, escapeHtml, pageHead } from './status-page-template.js';
+import { liveScript } from './status-live-script.js';
+import { LIVE_NOTE, ago, escapeHtml, pageHead } from './status-page-template.js';
 
 /** /status/{probe} as pure functions of a view model, escaped like the list page. */
 export interface ProbePageModel {
@@ -131,7 +132,7 @@ export function responseSvg(rollups: readonly MinuteRollup[], now: number): stri
 }
 
 const STYLE = `
-:root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--unknown:#6e7781;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
+:root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--unknown:#6e7781;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--link:#0969da}
 body{margin:0;padding:1rem;font:15px/1.45 system-ui,sans-serif;background:var(--bg);color:var(--fg);max-width:60rem}
 h1{font-size:1.4rem;margin:.3rem 0}h2{font-size:1.05rem;margin:1.2rem 0 .4rem}
 .muted,.axis{color:var(--muted);fill:var(--muted);font-size:11px}
@@ -142,13 +143,15 @@ svg{width:100%;height:auto}
 .band-pass{fill:var(--pass)}.band-warn{fill:var(--warn)}.band-fail{fill:var(--fail)}.band-unknown{fill:var(--unknown)}
 .chart-line{stroke:#0969da}.mark-fail{stroke:var(--fail);stroke-width:1.5}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
-a:focus-visible{outline:3px solid #0969da;outline-offset:2px}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d}}
+a{color:var(--link)}a:focus-visible{outline:3px solid var(--link);outline-offset:2px}
+.live-note{padding:.5rem .8rem;border:1px solid var(--warn);border-radius:6px}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d;--link:#4493f8}}
 `;
 
 const SYMBOL: Record<Status | 'unknown', string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?' };
 
-export function renderProbePage(m: ProbePageModel): string {
+/** Everything inside <main>: the page's live part (the JSON view carries it; the script swaps what changed). */
+export function probeMain(m: ProbePageModel): string {
   const bands = stateBands(m.changes, m.state, m.now);
   const down = outages(bands);
   const obs = m.observations
@@ -167,11 +170,7 @@ export function renderProbePage(m: ProbePageModel): string {
         `<tr><td>${utc(r.finishedAt)}</td><td>${SYMBOL[r.status]} ${r.status}</td><td>${r.durationMs < 10 ? r.durationMs.toFixed(1) : Math.round(r.durationMs)} ms</td><td>${escapeHtml([r.reason, r.message].filter((v) => v !== undefined).join(': '))}</td></tr>`,
     )
     .join('');
-  return `${pageHead(`${SYMBOL[m.tone]} ${m.name} — ${m.serviceId}`, m.refreshSeconds, m.nonce, STYLE)}
-<body>
-<nav><a href="/status">← all probes</a></nav>
-<main>
-<h1>${escapeHtml(m.name)} <span class="muted">${escapeHtml(m.type)}${m.critical ? ', critical' : ', non-critical'}</span></h1>
+  return `<h1>${escapeHtml(m.name)} <span class="muted">${escapeHtml(m.type)}${m.critical ? ', critical' : ', non-critical'}</span></h1>
 <p><span class="badge ${m.tone}" id="state" data-severity="${m.severity}">${SYMBOL[m.tone]} ${escapeHtml(m.stateText)}</span>${m.since === undefined ? '' : ` <span class="muted">since ${utc(m.since)}</span>`}</p>
 ${m.reason === undefined ? '' : `<p id="reason"><strong>${escapeHtml(m.reason)}</strong>${m.message === undefined ? '' : ` — ${escapeHtml(m.message)}`}</p>`}
 ${m.hint === undefined ? '' : `<p class="hint" id="hint">hint: ${escapeHtml(m.hint)}</p>`}
@@ -185,8 +184,22 @@ ${down.length === 0 ? '<p>none</p>' : `<table id="outages"><thead><tr><th scope=
 ${obs === '' ? '<p class="muted">none</p>' : `<table><thead><tr><th scope="col">Measurement</th><th scope="col">Value</th><th scope="col">Against thresholds</th><th scope="col">Why</th></tr></thead><tbody>${obs}</tbody></table>`}</section>
 <section aria-labelledby="h-runs"><h2 id="h-runs">Last runs</h2>
 ${runs === '' ? '<p class="muted">no runs yet</p>' : `<table id="runs"><thead><tr><th scope="col">Finished</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Reason</th></tr></thead><tbody>${runs}</tbody></table>`}</section>
+<p class="muted">generated ${utc(m.now)} · updates every ${m.refreshSeconds}s</p>`;
+}
+
+export function probeTitle(m: Pick<ProbePageModel, 'tone' | 'name' | 'serviceId'>): string {
+  return `${SYMBOL[m.tone]} ${m.name} — ${m.serviceId}`;
+}
+
+export function renderProbePage(m: ProbePageModel): string {
+  return `${pageHead(probeTitle(m), m.refreshSeconds, m.nonce, STYLE)}
+<body>
+<nav><a href="/status">← all probes</a></nav>
+${LIVE_NOTE}
+<main id="main">
+${probeMain(m)}
 </main>
-<footer class="muted">generated ${utc(m.now)} · refreshes every ${m.refreshSeconds}s</footer>
+${liveScript(m.nonce, m.refreshSeconds)}
 </body>
 </html>
 `;

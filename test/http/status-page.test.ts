@@ -61,7 +61,8 @@ describe('GET /status', () => {
     const html = response.body;
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
-    expect(html).toContain('<meta http-equiv="refresh" content="10">');
+    // With scripts off the page still reloads itself; with them on, the meta is inert text and the script updates in place.
+    expect(html).toContain('<noscript><meta http-equiv="refresh" content="10"></noscript>');
     expect(html).toContain('<h1>aetherius</h1>');
     expect(html).toContain('Agent platform');
     // db is critical and unhealthy; `later` has not run yet: starting outranks neither, readiness fails.
@@ -95,9 +96,11 @@ describe('GET /status', () => {
       config: { service: { id: `svc"><script>alert(1)</script>`, description: HOSTILE } },
       lifecycle: { maintenance: { reason: HOSTILE, since: NOW - 1_000, until: NOW + 60_000 } },
     });
-    const html = (await h.app.inject(page())).body;
-    // The only <script that could appear is one we wrote, and we write none.
-    expect(html).not.toMatch(/<script/i);
+    const response = await h.app.inject(page());
+    const html = response.body;
+    // The only <script is the one we wrote (the live updater), carrying the response's nonce.
+    const nonce = /script-src 'nonce-([^']+)'/.exec(String(response.headers['content-security-policy']))?.[1];
+    expect(html.match(/<script\b[^>]*>/gi)).toEqual([`<script nonce="${nonce}" data-refresh="10">`]);
     expect(html).not.toContain('<b>bold</b>');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; it&#39;s &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;');
     expect(html).toContain('<h1>svc&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</h1>');
@@ -151,12 +154,17 @@ describe('GET /status', () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(response.body).toContain(`<style nonce="${nonce}">`);
+    expect(response.body).toContain(`<script nonce="${nonce}" data-refresh="10">`);
+    expect(csp).toContain(`script-src 'nonce-${nonce}'`);
+    // The script may fetch from this service only: no request from the page leaves it.
+    expect(csp).toContain("connect-src 'self'");
     expect(response.body).not.toMatch(/ style="/);
     // The second page is the cached render (same second) but still carries its own nonce.
     const second = await h.app.inject(page());
     expect(second.headers['content-security-policy']).not.toBe(csp);
     const secondNonce = /style-src 'nonce-([^']+)'/.exec(String(second.headers['content-security-policy']))?.[1];
     expect(second.body).toContain(`<style nonce="${secondNonce}">`);
+    expect(second.body).toContain(`<script nonce="${secondNonce}" data-refresh="10">`);
     expect(second.body).not.toContain(nonce);
   });
 
