@@ -3,7 +3,8 @@
 // per-minute history and 50 runs: app.inject in a loop (no sockets), CPU time
 // from process.cpuUsage. /status is cached for 1 s: "rendered" moves the clock
 // past the cache before every request (each one renders), "cached" does not.
-// /status/{probe} is not cached. Bounded: 2 sizes × 6 cases × ROUNDS requests.
+// /status/{probe} is not cached. Bounded: 2 sizes × 8 cases × ROUNDS requests.
+// Sizes are as sent (gzip cases: compressed).
 //   npx tsx bench/status-page-cpu.ts
 // BENCH_LONG_UPTIME=1: with statusPage.prometheus answered (7 d / 30 d per probe) on both pages.
 import { buildApp } from '../src/http/app.js';
@@ -56,21 +57,24 @@ async function measure(probes: number): Promise<void> {
     { label: '/status cached', url: '/status', render: false },
     { label: '/status?format=json rendered', url: '/status?format=json', render: true },
     { label: '/status?format=json cached', url: '/status?format=json', render: false },
+    { label: '/status?format=json rendered, gzip', url: '/status?format=json', render: true, gzip: true },
+    { label: '/status?format=json cached, gzip', url: '/status?format=json', render: false, gzip: true },
     { label: '/status/{probe}', url: probe, render: true },
     { label: '/status/{probe}?format=json', url: `${probe}?format=json`, render: true },
   ];
-  for (const { label, url, render } of cases) {
-    const first = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.9' });
+  for (const { label, url, render, gzip } of cases) {
+    const headers = gzip === true ? { 'accept-encoding': 'gzip' } : {};
+    const first = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.9', headers });
     const start = process.cpuUsage();
     for (let i = 0; i < ROUNDS; i += 1) {
       // Within the 24 h the history covers: 1.001 s per request, 50 rounds < 1 min.
       if (render) clock.now += 1_001;
       // The rate limit is lifted above: it must not answer 429 instead (it still runs, as in production).
-      const response = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.10' });
+      const response = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.10', headers });
       if (response.statusCode !== 200) throw new Error(`${url}: ${response.statusCode}`);
     }
     const used = process.cpuUsage(start);
-    console.log(`${probes} probes ${label}: ${((used.user + used.system) / 1000 / ROUNDS).toFixed(2)} ms CPU per request, ${(first.body.length / 1024).toFixed(1)} KiB`);
+    console.log(`${probes} probes ${label}: ${((used.user + used.system) / 1000 / ROUNDS).toFixed(2)} ms CPU per request, ${(first.rawPayload.length / 1024).toFixed(1)} KiB`);
   }
   await app.close();
 }

@@ -9,6 +9,7 @@ import { LongHistory } from '../runner/long-history.js';
 import { requireToken } from './auth.js';
 import { BodyCache } from './body-cache.js';
 import { methodNotAllowed, quote, sendError } from './errors.js';
+import { acceptsGzip, GzipMemo } from './gzip-body.js';
 import { querystringSchema, type OpenApiDocument } from './openapi-document.js';
 import { escapeHtml, renderStatusPage, stateText, type ProbeRow, type StatusPageModel } from './status-page-template.js';
 import { renderProbePage, type ProbePageModel } from './status-probe-template.js';
@@ -70,8 +71,11 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         .header('referrer-policy', 'no-referrer')
         .send(html);
     // The JSON view: same auth, rate limit and cache as the page; the page's script reads it.
-    const sendJson = (reply: FastifyReply, body: string) =>
-      reply.code(200).type('application/json; charset=utf-8').header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body);
+    const sendJson = (reply: FastifyReply, body: string | Buffer) =>
+      reply.code(200).type('application/json; charset=utf-8').header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('vary', 'accept-encoding').send(body);
+    // The list's JSON is polled by every open page (2 MiB at 1,000 probes, mostly repeated markup):
+    // gzipped once per cached body, about a tenth on the wire.
+    const listGzip = new GzipMemo();
     type Format = { Querystring: { format?: 'html' | 'json' } };
 
     app.get<Format>(
@@ -82,7 +86,10 @@ export function statusPageRoutes(document: OpenApiDocument, ctx: AppContext) {
         const version = JSON.stringify([lifecycle.maintenance ?? null, lifecycle.shuttingDown]);
         // HTML and JSON are two renders of one model (pageModel), each cached on its own.
         if (request.query.format === 'json') {
-          return sendJson(reply, await pages.get('json', version, async () => JSON.stringify(statusPageJson(pageModel(lifecycle)))));
+          const body = await pages.get('json', version, async () => JSON.stringify(statusPageJson(pageModel(lifecycle))));
+          if (!acceptsGzip(request.headers['accept-encoding'])) return sendJson(reply, body);
+          const gz = await listGzip.get(body);
+          return sendJson(reply.header('content-encoding', 'gzip'), gz);
         }
         const page = await pages.get('', version, async () => renderStatusPage(pageModel(lifecycle)));
         const nonce = randomBytes(16).toString('base64');

@@ -1,4 +1,6 @@
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { acceptsGzip, GzipMemo } from '../../src/http/gzip-body.js';
 import { result, snapshot } from '../support/fake-state.js';
 import { NOW, closeAll, harness } from './harness.js';
 
@@ -79,6 +81,23 @@ describe('GET /status?format=json', () => {
     expect((await h.app.inject({ method: 'GET', url: '/status?format=xml', headers: { authorization: basic } })).statusCode).toBe(400);
     expect((await h.app.inject({ method: 'GET', url: '/status?format=html', headers: { authorization: basic } })).headers['content-type']).toBe('text/html; charset=utf-8');
   });
+
+  it('is gzipped for clients that take it, compressed once per cached body', async () => {
+    const h = await harness(probes(), { histories });
+    const plain = await h.app.inject({ method: 'GET', url: '/status?format=json' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    const zipped = await h.app.inject({ method: 'GET', url: '/status?format=json', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(zipped.statusCode).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(gunzipSync(zipped.rawPayload).toString('utf8')).toBe(plain.body);
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 2);
+    // q=0 refuses the coding: the plain body.
+    const refused = await h.app.inject({ method: 'GET', url: '/status?format=json', headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.body).toBe(plain.body);
+  });
 });
 
 describe('GET /status/{probe}?format=json', () => {
@@ -96,5 +115,29 @@ describe('GET /status/{probe}?format=json', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'VITALS_ERR_PROBE_NOT_FOUND' });
     expect((await h.app.inject({ method: 'GET', url: '/status/cache?format=json' })).json().uptime).toEqual({ hour: null, day: null });
+  });
+});
+
+describe('acceptsGzip and GzipMemo', () => {
+  it('reads Accept-Encoding as RFC 9110 does', () => {
+    expect(acceptsGzip(undefined)).toBe(false);
+    expect(acceptsGzip('')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip('br, deflate')).toBe(false);
+    expect(acceptsGzip('gzip')).toBe(true);
+    expect(acceptsGzip('GZIP;q=0.5')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('gzip; q=0.0, identity')).toBe(false);
+  });
+
+  it('compresses a body once and a new body anew', async () => {
+    const memo = new GzipMemo();
+    const a = 'x'.repeat(10_000);
+    const first = memo.get(a);
+    expect(memo.get(a)).toBe(first);
+    expect(gunzipSync(await first).toString()).toBe(a);
+    const b = 'y'.repeat(10_000);
+    expect(gunzipSync(await memo.get(b)).toString()).toBe(b);
   });
 });
