@@ -29,6 +29,9 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY probes ./probes
+# The build also writes dist/openapi/openapi.json from the YAML (scripts/openapi-json.mjs).
+COPY scripts/openapi-json.mjs ./scripts/
+COPY openapi ./openapi
 RUN npm run build
 
 # --- runtime ------------------------------------------------------------------

@@ -6,9 +6,10 @@
 //
 //   npm run bench:memory
 //   npm run bench:memory -- --quick
+//   BENCH_BASELINE=../other-checkout npm run bench:memory   # + that build's zero-config, same run
 import autocannon from 'autocannon';
 import {
-  QUICK, environment, finish, heapUsedMiB, memoryMiB, printTable, sleep, spawnServer, tenProbes, timedGet, waitReady,
+  QUICK, baselineCase, environment, finish, heapUsedMiB, memoryMiB, printTable, sleep, spawnServer, tenProbes, timedGet, waitReady,
   watchdog, writeResults,
 } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
@@ -19,7 +20,7 @@ const LATE_S = QUICK ? 15 : 30;
 const LOAD_S = QUICK ? 3 : 5;
 
 const servers = [];
-watchdog(LATE_S + 3 * LOAD_S + 60, servers);
+watchdog(LATE_S + 4 * LOAD_S + 60, servers);
 const targets = await startTargets();
 try {
   const env = environment();
@@ -27,8 +28,9 @@ try {
     ['bare Fastify', 'bare', undefined],
     ['vitals zero-config', 'vitals', undefined],
     ['vitals 10 probes', 'vitals', tenProbes(targets, '1s')],
+    ...(baselineCase() === undefined ? [] : [baselineCase()]),
   ];
-  const started = await Promise.all(kinds.map(([, kind, probes]) => spawnServer(kind, { probes })));
+  const started = await Promise.all(kinds.map(([, kind, probes, cli]) => spawnServer(kind, { probes, cli })));
   servers.push(...started);
   await Promise.all(started.map((s) => waitReady(`${s.base}/ready`, { timeoutMs: 30_000, everyMs: 50 })));
   const t0 = Math.min(...started.map((s) => s.spawnedAt));

@@ -5,8 +5,9 @@
 //
 //   npm run bench:startup                     # 7 reps
 //   npm run bench:startup -- --quick          # 3 reps
+//   BENCH_BASELINE=../other-checkout npm run bench:startup   # + that build's zero-config, same rotation
 import {
-  QUICK, cpuSeconds, environment, finish, median, memoryMiB, printTable, spawnServer, tenProbes, waitReady, watchdog,
+  QUICK, baselineCase, cpuSeconds, environment, finish, median, memoryMiB, printTable, spawnServer, tenProbes, waitReady, watchdog,
   writeResults,
 } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
@@ -15,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 3 : 7));
 
 const servers = [];
-watchdog(REPS * 3 * 20 + 30, servers);
+watchdog(REPS * 4 * 20 + 30, servers);
 const targets = await startTargets();
 try {
   const env = environment();
@@ -23,14 +24,15 @@ try {
     ['bare Fastify', 'bare', undefined],
     ['vitals zero-config', 'vitals', undefined],
     ['vitals 10 probes', 'vitals', tenProbes(targets)],
+    ...(baselineCase() === undefined ? [] : [baselineCase()]),
   ];
   const samples = cases.map(() => []);
   for (let rep = 0; rep < REPS; rep++) {
     for (let k = 0; k < cases.length; k++) {
       // Rotate so no case always spawns first (cold page cache) or last.
       const i = (k + rep) % cases.length;
-      const [, kind, probes] = cases[i];
-      const server = await spawnServer(kind, { probes });
+      const [, kind, probes, cli] = cases[i];
+      const server = await spawnServer(kind, { probes, cli });
       servers.push(server);
       await waitReady(`${server.base}/ready`, { timeoutMs: 15_000, everyMs: 5 });
       samples[i].push({ ms: performance.now() - server.spawnedAt, cpuMs: cpuSeconds(server.pid) * 1000, rss: memoryMiB(server.pid).rss });

@@ -11,6 +11,8 @@ export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   try {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+    // The rest of `npm run build`: dist/openapi/openapi.json, which the built service reads instead of the YAML.
+    execFileSync(process.execPath, ['scripts/openapi-json.mjs'], { cwd: root, stdio: 'pipe' });
   } catch (error) {
     // Unit and probe suites do not need dist/; the e2e suites will fail on
     // their own, with this output to explain why.

@@ -3,7 +3,7 @@
 // results file and the summary table. Loopback only; nothing here waits
 // without a deadline.
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -140,6 +140,22 @@ export function manyProbes(type, n, targets, { interval = '1s', timeout = '500ms
   return probes;
 }
 
+/** This checkout's built CLI. */
+const VITALS_CLI = new URL('../../dist/src/cli/main.js', import.meta.url);
+
+/**
+ * BENCH_BASELINE=DIR: another vitals checkout, built (`npm run build` there), to
+ * measure alongside this one in the same run (an A/B of a change: the baseline's
+ * CLI spawns in the same rotation). Its zero-config case; undefined when unset.
+ */
+export function baselineCase() {
+  const dir = process.env.BENCH_BASELINE;
+  if (dir === undefined || dir === '') return undefined;
+  const cli = join(dir, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(cli)) throw new Error(`BENCH_BASELINE=${dir}: no ${cli} (run npm run build there)`);
+  return ['vitals zero-config, baseline', 'vitals', undefined, cli];
+}
+
 // Variables that would add probes to a zero-config vitals (CONTRACT §5) or change its port or config.
 const VITALS_ENV = /^(DATABASE_URL|POSTGRES_URL|REDIS_URL|NATS_URL|NEO4J_.*|VITALS_.*|PORT)$/;
 
@@ -147,10 +163,10 @@ const VITALS_ENV = /^(DATABASE_URL|POSTGRES_URL|REDIS_URL|NATS_URL|NEO4J_.*|VITA
  * Spawns a server pinned to the server CPU. kind 'bare' is bench/bare-server.mjs;
  * kind 'vitals' is dist's CLI with `probes` written to a config file, or
  * zero-config (no file, an empty working directory, no connection variables)
- * when probes is undefined. Resolves once the process is spawned; the caller
+ * when probes is undefined; `cli` runs another checkout's CLI (BENCH_BASELINE). Resolves once the process is spawned; the caller
  * decides what "up" means.
  */
-export async function spawnServer(kind, { probes, configExtra, nodeArgs = [] } = {}) {
+export async function spawnServer(kind, { probes, configExtra, nodeArgs = [], cli = VITALS_CLI } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vitals-bench-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !VITALS_ENV.test(k)));
@@ -165,7 +181,7 @@ export async function spawnServer(kind, { probes, configExtra, nodeArgs = [] } =
       writeFileSync(file, configYaml(probes, configExtra));
       args.push('--config', file);
     }
-    child = fork(new URL('../../dist/src/cli/main.js', import.meta.url), args, {
+    child = fork(cli, args, {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       cwd: dir,
       env: { ...env, VITALS_PORT: String(port), VITALS_LOG_LEVEL: 'warn' },

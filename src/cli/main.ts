@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { runCheck } from './check.js';
-import { runConfigPrint, runConfigValidate } from './config-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
-import { runKubeLint, runKubeProbes } from './kube/commands.js';
-import { runServe } from './serve.js';
+
+// Each command's module is imported when that command runs, not before: `vitals serve`
+// then never loads what only check, config and kube use (yaml output, kube rules),
+// and `vitals --help` loads none of them.
 
 const configOption = (): Option =>
   new Option('-c, --config <file>', 'YAML config file (default: $VITALS_CONFIG, then ./vitals.yaml, else zero-config)');
@@ -31,7 +31,7 @@ function buildProgram(exit: (code: number) => void): Command {
     .description('run the service (npm start)')
     .addOption(configOption())
     .option('--watch', 're-read the config when its file changes (content checked every 5 s; a ConfigMap symlink swap counts)')
-    .action(async (opts: { config?: string; watch?: boolean }) => exit(await runServe(opts)));
+    .action(async (opts: { config?: string; watch?: boolean }) => exit(await (await import('./serve.js')).runServe(opts)));
 
   program
     .command('check')
@@ -39,20 +39,20 @@ function buildProgram(exit: (code: number) => void): Command {
     .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
     .option('-p, --probe <name>', 'only this probe (repeatable)', collect)
-    .action(async (opts: { config?: string; json?: boolean; probe?: string[] }) => exit(await runCheck(opts)));
+    .action(async (opts: { config?: string; json?: boolean; probe?: string[] }) => exit(await (await import('./check.js')).runCheck(opts)));
 
   const config = program.command('config').description('validate or print the configuration');
   config
     .command('validate')
     .description('check the configuration and list every problem (exit 2 when invalid)')
     .addOption(configOption())
-    .action(async (opts: { config?: string }) => exit(await runConfigValidate(opts)));
+    .action(async (opts: { config?: string }) => exit(await (await import('./config-commands.js')).runConfigValidate(opts)));
   config
     .command('print')
     .description('print the effective configuration with secrets redacted')
     .addOption(configOption())
     .option('--json', 'print JSON instead of YAML')
-    .action(async (opts: { config?: string; json?: boolean }) => exit(await runConfigPrint(opts)));
+    .action(async (opts: { config?: string; json?: boolean }) => exit(await (await import('./config-commands.js')).runConfigPrint(opts)));
 
   const kube = program.command('kube').description('Kubernetes probe settings derived from the config, and a lint of manifests against it');
   kube
@@ -60,13 +60,13 @@ function buildProgram(exit: (code: number) => void): Command {
     .description('print startupProbe, livenessProbe, readinessProbe, preStop and terminationGracePeriodSeconds matching the config')
     .addOption(configOption())
     .option('--container <name>', 'name of the container that runs vitals, in the printed patch', 'vitals')
-    .action(async (opts: { config?: string; container?: string }) => exit(await runKubeProbes(opts)));
+    .action(async (opts: { config?: string; container?: string }) => exit(await (await import('./kube/commands.js')).runKubeProbes(opts)));
   kube
     .command('lint')
     .description('check Kubernetes manifests (- for stdin) against the config; exit 1 when a setting contradicts it')
     .argument('<manifest...>', 'YAML files, multi-document; - reads stdin (kustomize build | vitals kube lint -)')
     .addOption(configOption())
-    .action(async (files: string[], opts: { config?: string }) => exit(await runKubeLint(files, opts)));
+    .action(async (files: string[], opts: { config?: string }) => exit(await (await import('./kube/commands.js')).runKubeLint(files, opts)));
 
   // Every (sub)command: usage errors exit 2 instead of commander's 1, and
   // show the command's usage line under the error (not the whole help).

@@ -1,5 +1,19 @@
-import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
 import { formatPath, type ConfigIssue, type PathSegment } from './errors.js';
+
+type YamlLibrary = typeof import('yaml');
+let library: YamlLibrary | undefined;
+
+/**
+ * The yaml library, loaded when a config file is first parsed: zero-config
+ * reads no YAML and does not pay for it (test/e2e/lazy-libraries checks).
+ * Synchronous (parseConfigText is); yaml ships CommonJS.
+ */
+function yaml(): YamlLibrary {
+  library ??= createRequire(import.meta.url)('yaml') as YamlLibrary;
+  return library;
+}
 
 export interface ParsedYaml {
   tree?: unknown;
@@ -15,6 +29,7 @@ export interface ParsedYaml {
  * probes can share settings through an anchor.
  */
 export function parseYaml(text: string): ParsedYaml {
+  const { LineCounter, parseDocument, isMap } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const offsets = collectOffsets(doc);

@@ -117,7 +117,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
     await scope.register(diagnosticsRoutes(document, context));
     await scope.register(metricsRoutes(document, context));
-    await scope.register(docsRoutes(document));
+    await scope.register(docsRoutes(document, context));
     await scope.register(statusPageRoutes(document, context));
     await scope.register(adminRoutes(document, context));
     await scope.register(heartbeatRoutes(document, context));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 
 /** The parts of an OpenAPI 3 document this module reads. */
 export interface OpenApiDocument {
@@ -22,25 +22,38 @@ interface OpenApiParameter {
 type Ref = { $ref: string };
 
 /**
- * openapi/openapi.yaml, found by walking up from this module: it runs from
- * src/http (tests, tsx) and from dist/src/http (built; the package ships
- * openapi/). Read once.
+ * The document, found by walking up from this module. Built (dist/src/http),
+ * the build step's dist/openapi/openapi.json comes first: JSON.parse is
+ * almost free, while parsing the YAML at start cost ≈ 10 MiB of RSS
+ * (scripts/openapi-json.mjs). From src/http (tests, tsx) there is no JSON
+ * and openapi/openapi.yaml is parsed, with the yaml library loaded only then.
  */
-function locate(): string {
+function locate(): { path: string; format: 'json' | 'yaml' } {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'openapi', 'openapi.yaml');
-    if (existsSync(candidate)) return candidate;
+    const json = join(dir, 'openapi', 'openapi.json');
+    if (existsSync(json)) return { path: json, format: 'json' };
+    const yaml = join(dir, 'openapi', 'openapi.yaml');
+    if (existsSync(yaml)) return { path: yaml, format: 'yaml' };
     dir = dirname(dir);
   }
   throw new Error('openapi/openapi.yaml not found next to the package');
 }
 
+function read(): OpenApiDocument {
+  const { path, format } = locate();
+  const text = readFileSync(path, 'utf8');
+  if (format === 'json') return JSON.parse(text) as OpenApiDocument;
+  // Synchronous on purpose (buildApp is); yaml ships CommonJS.
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text) as OpenApiDocument;
+}
+
 let cached: OpenApiDocument | undefined;
 
-/** The document, with info.version set to the running version. */
+/** The document, with info.version set to the running version. Read once. */
 export function loadOpenApiDocument(version: string): OpenApiDocument {
-  cached ??= parse(readFileSync(locate(), 'utf8')) as OpenApiDocument;
+  cached ??= read();
   return { ...cached, info: { ...cached.info, version } };
 }
 
