@@ -193,7 +193,13 @@ export async function spawnServer(kind, { probes, configExtra, nodeArgs = [] } =
 /** Spawns a server and waits for its first /ready 200. */
 export async function startServer(kind, options) {
   const server = await spawnServer(kind, options);
-  await waitReady(`${server.base}/ready`, { timeoutMs: 60_000 });
+  try {
+    await waitReady(`${server.base}/ready`, { timeoutMs: 60_000 });
+  } catch (error) {
+    // The caller never gets the handle to stop it: a server that did not come up must not outlive the run.
+    server.child.kill('SIGKILL');
+    throw error;
+  }
   return server;
 }
 
