@@ -373,10 +373,13 @@ export class Scheduler implements StateReader {
     this.listCache = undefined;
     entry.history.add(result);
 
-    this.logger.debug(
-      { probe: settings.name, type: settings.type, status: result.status, reason: result.reason, durationMs: result.durationMs },
-      'probe run',
-    );
+    // Guarded: the fields object would otherwise be built for every run just to be dropped at the usual level.
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug(
+        { probe: settings.name, type: settings.type, status: result.status, reason: result.reason, durationMs: result.durationMs },
+        'probe run',
+      );
+    }
     if (changed) {
       this.logger.info(
         {
