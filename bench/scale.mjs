@@ -12,7 +12,7 @@
 //   BENCH_SCALE_N=1000 BENCH_SCALE_TYPES=tcp npm run bench:scale
 import http from 'node:http';
 import {
-  QUICK, cpuSeconds, environment, finish, heapUsedMiB, manyProbes, median, memoryMiB, printTable, runSpacing,
+  QUICK, READY_TIMEOUT_S, cpuSeconds, environment, finish, heapUsedMiB, manyProbes, median, memoryMiB, printTable, runSpacing,
   sleep, startServer, timedGet, watchdog, writeResults,
 } from './lib/common.mjs';
 import { startTargets } from './targets.mjs';
@@ -101,7 +101,7 @@ async function runCase(type, n, targets, servers) {
 }
 
 const servers = [];
-watchdog(SIZES.length * TYPES.length * (WARM_S + WINDOW_S + 60) + 30, servers);
+watchdog(SIZES.length * TYPES.length * (WARM_S + WINDOW_S + 60 + Math.max(0, READY_TIMEOUT_S - 60)) + 30, servers);
 const targets = await startTargets();
 try {
   const env = environment();
