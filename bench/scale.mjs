@@ -74,6 +74,8 @@ async function runCase(type, n, targets, servers) {
   const cpuPerS = (cpuSeconds(server.pid) - cpu0) / seconds;
   const runsPerS = (targets.counts[counted] - runs0) / seconds;
   const { rss } = memoryMiB(server.pid);
+  // Printed at once: should the endpoints below outlast the watchdog, the steady-state figures are not lost.
+  console.error(`${n} ${type}: RSS ${rss.toFixed(1)} MiB, ${(cpuPerS * 100).toFixed(1)} % CPU, ${runsPerS.toFixed(0)} runs/s (load ${environment().loadavg.join(' ')})`);
   const metrics = await endpoint(server, '/metrics', cpuPerS);
   const status = await endpoint(server, '/status', cpuPerS);
   const diagnostics = await endpoint(server, '/diagnostics', cpuPerS);
