@@ -100,8 +100,9 @@ try {
   });
   servers.push(server);
   await sleep(SETTLE_S * 1000);
-  const res = await timedGet(`${server.base}/diagnostics`, { keepBody: true });
-  const heapUsed = heapUsedMiB(JSON.parse(res.body));
+  // Generous, and not fatal: on a loaded machine a 1,000-probe /diagnostics can take tens of seconds.
+  const res = await timedGet(`${server.base}/diagnostics`, { keepBody: true, timeoutMs: 120_000 });
+  const heapUsed = res.status === 200 ? heapUsedMiB(JSON.parse(res.body)) : NaN;
   const { rss } = memoryMiB(server.pid);
   const report = await new Promise((resolve) => {
     server.child.on('message', (m) => m?.heapReport && resolve(m.heapReport));
