@@ -10,8 +10,8 @@
 //
 //   node bench/heap.mjs tcp 1000
 //   node bench/heap.mjs http 1000 --quick     # 15 s: history not full
-import { readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   QUICK, environment, finish, heapUsedMiB, manyProbes, memoryMiB, sleep, startServer, timedGet, watchdog, writeResults,
 } from './lib/common.mjs';
@@ -100,8 +100,9 @@ try {
   });
   servers.push(server);
   await sleep(SETTLE_S * 1000);
-  const res = await timedGet(`${server.base}/diagnostics`, { keepBody: true });
-  const heapUsed = heapUsedMiB(JSON.parse(res.body));
+  // Generous, and not fatal: on a loaded machine a 1,000-probe /diagnostics can take tens of seconds.
+  const res = await timedGet(`${server.base}/diagnostics`, { keepBody: true, timeoutMs: 120_000 });
+  const heapUsed = res.status === 200 ? heapUsedMiB(JSON.parse(res.body)) : NaN;
   const { rss } = memoryMiB(server.pid);
   const report = await new Promise((resolve) => {
     server.child.on('message', (m) => m?.heapReport && resolve(m.heapReport));
@@ -115,6 +116,7 @@ try {
   server.child.kill('SIGUSR2');
   const file = await snapshotFile(server.dir);
   const kept = new URL(`../bench/results/heap-${TYPE}-${N}-${Date.now()}.heapsnapshot`, import.meta.url).pathname;
+  mkdirSync(dirname(kept), { recursive: true }); // a fresh checkout has no bench/results yet
   renameSync(file, kept);
   const summary = summarise(JSON.parse(readFileSync(kept, 'utf8')));
   const mib = (b) => (b / 2 ** 20).toFixed(2).padStart(8);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Agent, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ProbeError } from '../src/core/errors.js';
 import type { Probe, ProbeDefinition } from '../src/core/probe.js';
@@ -15,10 +15,10 @@ import {
   statusExpected,
   type StatusSpec,
 } from './shared/http-expectations.js';
-import { findRejectedCertificate, inspectingConnector, type InspectingOptions } from './shared/peer-certificate.js';
+import { findRejectedCertificate, originKey } from './shared/peer-certificate.js';
+import { leaseAgent, type AgentLease } from './shared/shared-agent.js';
 import {
   describeHostMismatch,
-  describeTlsCode,
   EXPIRY_HINT,
   findTlsFailure,
   hostMismatchHint,
@@ -161,24 +161,16 @@ function bodyMismatch(opts: HttpOptions, read: BodyRead): string | undefined {
 type Undici = typeof import('undici');
 const undiciLibrary = lazyLibrary((): Promise<Undici> => import('undici'));
 
-/** A dispatcher per probe: its own CA, verification and connection reuse, and a view of the peer certificate. */
-function createDispatcher(
-  { Agent, buildConnector, interceptors }: Undici,
-  opts: HttpOptions,
-  ca: Buffer | undefined,
-  onCertificate: InspectingOptions['onCertificate'],
-): {
-  agent: Agent;
+/** A probe's dispatcher: the agent it shares with probes of the same CA and verification, redirects its own. */
+interface Connection {
+  lease: AgentLease;
   dispatcher: Dispatcher;
-} {
-  const agent = new Agent({
-    // Probes run every tens of seconds: keep a connection briefly, never many.
-    connections: 2,
-    keepAliveTimeout: 4_000,
-    connect: inspectingConnector(buildConnector, ca, { verify: !opts.insecure, onCertificate }),
-  });
-  const dispatcher = opts.followRedirects ? agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) : agent;
-  return { agent, dispatcher };
+}
+
+function openConnection(undici: Undici, opts: HttpOptions, ca: Buffer | undefined): Connection {
+  const lease = leaseAgent(undici, ca, !opts.insecure);
+  const dispatcher = opts.followRedirects ? lease.agent.compose(undici.interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) : lease.agent;
+  return { lease, dispatcher };
 }
 
 /** The certificate part of an https probe's info, as /diagnostics and `vitals check` show it. */
@@ -189,26 +181,24 @@ function certificateInfo(facts: CertificateFacts, verification: string): Record<
 function createHttpProbe(opts: HttpOptions): Probe {
   const loadCa = caLoader(opts.ca);
   const target = `${opts.method} ${redactUrl(opts.url)}`;
-  const isHttps = opts.url.toLowerCase().startsWith('https:');
-  /** The last certificate a connection presented: a kept-alive connection does not show it again. */
-  let certificate: { facts: CertificateFacts; verification: string } | undefined;
+  const url = new URL(opts.url);
+  const isHttps = url.protocol === 'https:';
+  /** Where the shared agent files the certificate a connection to this URL presented (a kept-alive one does not show it again). */
+  const origin = originKey(url.hostname, url.port, url.protocol);
   undiciLibrary.preload();
 
-  const connection = managedClient<{ agent: Agent; dispatcher: Dispatcher }>({
-    open: async () =>
-      createDispatcher(await undiciLibrary.get(), opts, await loadCa(), (facts, verdict) => {
-        certificate = { facts, verification: verdict === undefined ? 'ok' : describeTlsCode(verdict) };
-      }),
+  const connection = managedClient<Connection>({
+    open: async () => openConnection(await undiciLibrary.get(), opts, await loadCa()),
     // A graceful close waits for requests in flight; a hung peer gets destroyed instead.
-    close: ({ agent }) => agent.close(),
-    destroy: ({ agent }) => agent.destroy(),
+    close: ({ lease }) => lease.close(),
+    destroy: ({ lease }) => lease.destroy(),
   });
 
   return {
     prepare: undiciLibrary.ready,
     async check(signal: AbortSignal): Promise<CheckReport> {
       const { request } = await undiciLibrary.get();
-      const { dispatcher } = await connection.get(signal);
+      const { dispatcher, lease } = await connection.get(signal);
       const started = performance.now();
       // Connection and TLS failures propagate as they are; classifyError names them.
       const response = await request(opts.url, {
@@ -262,7 +252,7 @@ function createHttpProbe(opts: HttpOptions): Probe {
         statusObservation,
         { measurement: 'bodyBytes', value: read.bytes.length, unit: 'bytes' },
       ];
-      const seen = isHttps ? certificate : undefined;
+      const seen = isHttps ? lease.certificate(origin) : undefined;
       if (seen !== undefined) observations.push({ measurement: 'daysUntilExpiry', value: daysUntil(seen.facts), unit: 'days' });
 
       if (expected) {

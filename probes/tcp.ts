@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Probe, ProbeDefinition } from '../src/core/probe.js';
 import type { CheckReport } from '../src/core/types.js';
+import { abortReason } from './shared/abortable.js';
 
 const options = z.object({
   host: z.string().min(1),
@@ -13,17 +14,27 @@ type TcpOptions = z.output<typeof options>;
 
 /** Connects, records how long the handshake took, and hangs up. No data is sent. */
 function connectOnce(opts: TcpOptions, signal: AbortSignal): Promise<{ connectTime: number; remote: string }> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // `signal` destroys the socket when the runner gives up, so a SYN nobody answers does not linger.
-    const socket = net.connect({ host: opts.host, port: opts.port, signal });
+    const socket = net.connect({ host: opts.host, port: opts.port });
+    // The runner giving up destroys the socket, so a SYN nobody answers does not linger. One listener
+    // of our own rather than net.connect's `signal` option, which adds stream finish tracking per socket
+    // (issue 16: about a tenth of what 1,000 tcp probes' runs allocated).
+    const onAbort = (): void => {
+      socket.destroy();
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
       const connectTime = performance.now() - started;
       const remote = `${socket.remoteAddress ?? opts.host}:${socket.remotePort ?? opts.port}`;
       socket.destroy();
       resolve({ connectTime, remote });
     });
     socket.once('error', (error) => {
+      signal.removeEventListener('abort', onAbort);
       socket.destroy();
       reject(error);
     });

@@ -189,7 +189,9 @@ export async function spawnServer(kind, { probes, configExtra, nodeArgs = [], cl
     });
   }
   pinServer(child.pid);
+  spawned.add(child);
   const exited = new Promise((r) => child.once('exit', r));
+  child.once('exit', () => spawned.delete(child));
   return {
     kind,
     base: `http://127.0.0.1:${port}`,
@@ -206,10 +208,22 @@ export async function spawnServer(kind, { probes, configExtra, nodeArgs = [], cl
   };
 }
 
+/** BENCH_READY_TIMEOUT_S (60): on a loaded shared machine 1,000 probes' first round can take longer than a minute. */
+export const READY_TIMEOUT_S = Number(process.env.BENCH_READY_TIMEOUT_S ?? 60);
+
+/** Every server spawned and not yet exited: the watchdog kills these too, also one still starting. */
+const spawned = new Set();
+
 /** Spawns a server and waits for its first /ready 200. */
 export async function startServer(kind, options) {
   const server = await spawnServer(kind, options);
-  await waitReady(`${server.base}/ready`, { timeoutMs: 60_000 });
+  try {
+    await waitReady(`${server.base}/ready`, { timeoutMs: READY_TIMEOUT_S * 1000 });
+  } catch (error) {
+    // The caller never gets the handle to stop it: a server that did not come up must not outlive the run.
+    server.child.kill('SIGKILL');
+    throw error;
+  }
   return server;
 }
 
@@ -275,6 +289,7 @@ export function watchdog(seconds, servers) {
   const timer = setTimeout(() => {
     console.error(`benchmark exceeded its ${seconds} s bound; stopping`);
     for (const s of servers) s.child.kill('SIGKILL');
+    for (const child of spawned) child.kill('SIGKILL');
     process.exit(1);
   }, seconds * 1000);
   timer.unref();

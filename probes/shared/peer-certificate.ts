@@ -52,8 +52,14 @@ function verdictCode(socket: TLSSocket): string {
 export interface InspectingOptions {
   /** Refuse an unverified certificate (false: the probe's `insecure`). */
   verify: boolean;
-  /** Every certificate seen, with the verification code when it did not verify. */
-  onCertificate(facts: CertificateFacts, verdict: string | undefined): void;
+  /** Every certificate seen, with the verification code when it did not verify, and the `host:port` it came from. */
+  onCertificate(facts: CertificateFacts, verdict: string | undefined, origin: string): void;
+}
+
+/** `host:port` of an origin as the connector sees it (hostname as URL.hostname spells it, the default port filled in). */
+export function originKey(hostname: string, port: string | number | undefined, protocol: string): string {
+  const defaultPort = protocol === 'https:' ? 443 : 80;
+  return `${hostname}:${port === '' || port === undefined ? defaultPort : String(port)}`;
 }
 
 type Connector = buildConnector.connector;
@@ -84,7 +90,7 @@ export function inspectingConnector(build: ConnectorBuilder, ca: Buffer | undefi
       }
       const facts = certificateFacts(socket.getPeerCertificate(true));
       const verdict = socket.authorized ? undefined : verdictCode(socket);
-      if (facts !== undefined) options.onCertificate(facts, verdict);
+      if (facts !== undefined) options.onCertificate(facts, verdict, originKey(connectOptions.hostname, connectOptions.port, 'https:'));
       if (options.verify && verdict !== undefined) {
         socket.destroy();
         // undici leaves servername empty for an IP address; Node then checks the host itself.

@@ -1,4 +1,4 @@
-import type { ComponentType, Group, ProbeResult, ProbeState, ProbeType } from './types.js';
+import type { ComponentType, Group, ProbeResult, ProbeState, ProbeType, RunRecord } from './types.js';
 
 /**
  * The latest known state of one probe: what /health, /ready, /diagnostics,
@@ -49,8 +49,11 @@ export interface StateReader {
   /** All probes, in configuration order. */
   list(): readonly ProbeSnapshot[];
   get(name: string): ProbeSnapshot | undefined;
-  /** Last results, oldest first; failures are preserved preferentially (see runner/history). */
-  history(name: string): readonly ProbeResult[];
+  /**
+   * Last runs, oldest first, as compact records (time, status, duration, reason, message);
+   * failures are preserved preferentially (see runner/history). The latest full result is `get(name).last`.
+   */
+  history(name: string): readonly RunRecord[];
   /** Subscribe to finished runs; returns an unsubscribe function. */
   onRun(listener: (event: RunEvent) => void): () => void;
 }

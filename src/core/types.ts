@@ -78,7 +78,21 @@ export interface CheckReport {
   certExpiry?: number;
 }
 
-/** The outcome of one run, as kept in state and history. Never holds a secret or a stack. */
+/**
+ * What the last-runs history keeps of one run (runner/history): what its
+ * readers show — /diagnostics `history`, the status page's sparkline and last
+ * runs. A ProbeResult is one; the history hands back only these fields.
+ */
+export interface RunRecord {
+  readonly status: Status;
+  readonly reason?: Reason;
+  readonly message?: string;
+  readonly durationMs: number;
+  /** Epoch milliseconds. */
+  readonly finishedAt: number;
+}
+
+/** The outcome of one run, as kept in state (the latest run in full) and fed to the history. Never holds a secret or a stack. */
 export interface ProbeResult {
   status: Status;
   /** Present on every non-pass result. */

@@ -5,7 +5,7 @@ import { redactText } from '../core/redact.js';
 import type { VitalsConfig } from '../core/settings.js';
 import type { LifecycleState, ProbeSnapshot } from '../core/state.js';
 import { worstStatus } from '../core/status.js';
-import type { ComponentType, Observation, ProbeResult, Reason, Status } from '../core/types.js';
+import type { ComponentType, Observation, ProbeResult, Reason, RunRecord, Status } from '../core/types.js';
 import { healthBody, type HealthBody } from './health-format.js';
 
 /** One entry of `checks` (draft-inadarei-api-health-check §4). */
@@ -82,7 +82,7 @@ export interface DiagnosticsInput {
   probes: readonly ProbeSnapshot[];
   /** Names to detail (the ?probe filter); undefined → all. */
   only?: ReadonlySet<string>;
-  history: (name: string) => readonly ProbeResult[];
+  history: (name: string) => readonly RunRecord[];
   lifecycle: LifecycleState;
   now: number;
   version: string;

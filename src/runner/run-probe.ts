@@ -66,6 +66,24 @@ interface HintContext {
   definition: ProbeDefinition;
   target: HintTarget;
   secrets: readonly string[];
+  /** Templates already filled for this probe: every run of it hands out the same string. */
+  filled: Map<string, string>;
+}
+
+/**
+ * One HintContext per probe (its parsed options, replaced on reload) and set
+ * of secrets, not one per run: a failing probe's hint is then one shared
+ * string rather than a fresh copy per run, and a passing run allocates none
+ * of it (issue 16: per-run garbage under 1,000 probes).
+ */
+const hintContexts = new WeakMap<object, HintContext>();
+
+function hintContextFor(definition: ProbeDefinition, options: ProbeSettings['options'], secrets: readonly string[]): HintContext {
+  const cached = hintContexts.get(options);
+  if (cached !== undefined && cached.definition === definition && cached.secrets === secrets) return cached;
+  const context: HintContext = { definition, target: hintTargetOf(definition, options), secrets, filled: new Map() };
+  hintContexts.set(options, context);
+  return context;
 }
 
 /** The probe's target for hint placeholders; a throwing hintTarget only costs the filling. */
@@ -79,7 +97,13 @@ function hintTargetOf(definition: ProbeDefinition, options: ProbeSettings['optio
 
 /** A hint as the operator reads it: placeholders filled with this probe's target, secrets removed. */
 function resolveHint(context: HintContext, template: string): string {
-  return redactText(fillHint(template, context.target), context.secrets);
+  let hint = context.filled.get(template);
+  if (hint === undefined) {
+    hint = redactText(fillHint(template, context.target), context.secrets);
+    // Bounded by the probe's hint table, plus hints its errors carry (a handful of constants per type).
+    if (context.filled.size < 64) context.filled.set(template, hint);
+  }
+  return hint;
 }
 
 function hintFor(context: HintContext, reason: Reason, given?: string): string {
@@ -236,7 +260,7 @@ export async function runProbe(
   // superset of these options' secrets); only a caller without a loaded config
   // (a probe test running one probe) falls back to the probe's own options.
   const secrets = options.secrets ?? collectSecrets(settings.options);
-  const hints: HintContext = { definition, target: hintTargetOf(definition, settings.options), secrets };
+  const hints = hintContextFor(definition, settings.options, secrets);
   const timing = (): Pick<ProbeResult, 'durationMs' | 'startedAt' | 'finishedAt'> => ({
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     startedAt,

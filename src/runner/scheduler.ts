@@ -4,7 +4,7 @@ import { isStale, nextState } from '../core/hysteresis.js';
 import type { Probe, ProbeDefinition } from '../core/probe.js';
 import type { ProbeSettings } from '../core/settings.js';
 import type { ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
-import type { Group, ProbeResult } from '../core/types.js';
+import type { Group, ProbeResult, RunRecord } from '../core/types.js';
 import { ResultHistory } from './history.js';
 import { runProbe } from './run-probe.js';
 
@@ -106,7 +106,7 @@ export class Scheduler implements StateReader {
     return this.entries.get(name)?.snapshot;
   }
 
-  history(name: string): readonly ProbeResult[] {
+  history(name: string): readonly RunRecord[] {
     return this.entries.get(name)?.history.list() ?? [];
   }
 
@@ -373,10 +373,13 @@ export class Scheduler implements StateReader {
     this.listCache = undefined;
     entry.history.add(result);
 
-    this.logger.debug(
-      { probe: settings.name, type: settings.type, status: result.status, reason: result.reason, durationMs: result.durationMs },
-      'probe run',
-    );
+    // Guarded: the fields object would otherwise be built for every run just to be dropped at the usual level.
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug(
+        { probe: settings.name, type: settings.type, status: result.status, reason: result.reason, durationMs: result.durationMs },
+        'probe run',
+      );
+    }
     if (changed) {
       this.logger.info(
         {

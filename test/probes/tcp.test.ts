@@ -2,7 +2,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.js';
 import { startProcess, type ManagedProcess } from '../support/process.js';
-import { runOnce, settingsFor } from '../support/run-once.js';
+import { createProbe, runOnce, settingsFor } from '../support/run-once.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -105,5 +105,24 @@ describe('tcp probe', () => {
   it('rejects a missing or out-of-range port at parse time', () => {
     expect(() => settingsFor('tcp', { host: '127.0.0.1' })).toThrow();
     expect(() => settingsFor('tcp', { host: '127.0.0.1', port: 0 })).toThrow();
+  });
+});
+
+describe('tcp probe: hints filled once per probe', () => {
+  it('each probe keeps its own filled hint across runs, also when probes fail alternately', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const a = createProbe('tcp', { host: '127.0.0.1', port: portA }, { name: 'a' });
+    const b = createProbe('tcp', { host: '127.0.0.1', port: portB }, { name: 'b' });
+    cleanups.push(() => a.close(), () => b.close());
+    const hints: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      for (const [probe, port] of [[a, portA], [b, portB]] as const) {
+        const result = await probe.run();
+        expect(result.reason).toBe('refused');
+        expect(result.hint).toContain(`127.0.0.1:${port}`);
+        hints.push(result.hint!);
+      }
+    }
+    expect(new Set(hints).size).toBe(2);
   });
 });
