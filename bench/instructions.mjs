@@ -42,7 +42,7 @@ const ROOT = process.env.BENCH_ROOT ?? fileURLToPath(new URL('..', import.meta.u
 /** BENCH_COUNT_GC=1: count garbage collection and compilation too (then figures scatter with where they fall). */
 const COUNT_GC = process.env.BENCH_COUNT_GC === '1';
 const IDLE_MS = 3000;
-const BOUND_S = Number(process.env.BENCH_BOUND_S ?? 1800);
+const BOUND_S = Number(process.env.BENCH_BOUND_S ?? 3600);
 
 const watchdog = setTimeout(() => {
   console.error(`bench:instructions exceeded its ${BOUND_S} s bound; stopping`);
