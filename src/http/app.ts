@@ -8,6 +8,7 @@ import { DEFAULT_DIAGNOSTICS_RATE_LIMIT, diagnosticsRoutes } from './diagnostics
 import { docsRoutes } from './docs.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
+import { closeIdleSockets } from './idle-sockets.js';
 import { metricsRoutes } from './metrics-route.js';
 import { DEFAULT_ADMIN_RUN_RATE_LIMIT, adminRoutes } from './admin.js';
 import { DEFAULT_HEARTBEAT_RATE_LIMIT, heartbeatRoutes } from './heartbeat.js';
@@ -38,9 +39,13 @@ export const SERVER_LIMITS = {
   requestTimeoutMs: 10_000,
   /** An idle keep-alive connection is closed after 5 s (Prometheus reconnects per scrape at 15 s anyway). */
   keepAliveTimeoutMs: 5_000,
-  /** A socket with no traffic at all for 10 s is closed. */
+  /**
+   * A socket that moves no byte either way for 10 s is closed (within one
+   * check interval more). Enforced by closeIdleSockets, not Fastify's
+   * connectionTimeout: that re-arms a socket timer on every read and write.
+   */
   idleTimeoutMs: 10_000,
-  /** How often Node enforces the header and request timeouts (its default, 30 s, would let a crowd pile up). */
+  /** How often the header, request and idle timeouts are enforced (Node's default, 30 s, would let a crowd pile up). */
   checkIntervalMs: 1_000,
   /** Open connections beyond this are closed at once: bounds fds and memory under a flood. */
   maxConnections: 4_096,
@@ -51,7 +56,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     http: { headersTimeout: SERVER_LIMITS.headersTimeoutMs, connectionsCheckingInterval: SERVER_LIMITS.checkIntervalMs },
     requestTimeout: SERVER_LIMITS.requestTimeoutMs,
     keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
-    connectionTimeout: SERVER_LIMITS.idleTimeoutMs,
     // Kubelets, load balancers and scrapers call every few seconds: Fastify's
     // own request logging (and the per-request child logger it builds even
     // when request logging is off) is pure cost here — about 3 % of a /ready
@@ -71,6 +75,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     frameworkErrors,
   }) as unknown as FastifyInstance; // the pino-typed instance is a FastifyInstance with a narrower logger type
   app.server.maxConnections = SERVER_LIMITS.maxConnections;
+  closeIdleSockets(app.server, SERVER_LIMITS.idleTimeoutMs, SERVER_LIMITS.checkIntervalMs);
 
   const currentConfig = deps.currentConfig ?? (() => deps.config);
   const limits = deps.config.server.rateLimits;
