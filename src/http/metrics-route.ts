@@ -34,7 +34,7 @@ export function metricsRoutes(document: OpenApiDocument, ctx: AppContext) {
       async (_request, reply) => {
         const lifecycle = ctx.lifecycle();
         const version = JSON.stringify([runs, lifecycle.maintenance ?? null, lifecycle.shuttingDown, ctx.metrics.changeToken()]);
-        const text = await bodies.get('', version, async () => Buffer.from(await ctx.metrics.render()));
+        const text = await bodies.get('', version, () => ctx.metrics.renderBytes());
         return reply.code(200).type(ctx.metrics.contentType).header('cache-control', 'no-store').send(text);
       },
     );

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,7 +63,12 @@ describe('alert rules: shape', () => {
   it('uses the metric names of CONTRACT §6, and any other only where vitals exports it', () => {
     const used = new Set(rules.flatMap((rule) => rule.expr.match(/\bvitals_[a-z_]+/g) ?? []));
     expect(used.size).toBeGreaterThan(5);
-    const exported = readFileSync(join(ROOT, 'src/metrics/metrics.ts'), 'utf8');
+    // The probe families are written in probe-series.ts, the service gauges in metrics.ts: every source of src/metrics.
+    const dir = join(ROOT, 'src/metrics');
+    const exported = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(join(dir, file), 'utf8'))
+      .join('\n');
     for (const name of used) {
       if (CONTRACT_METRICS.has(name)) continue;
       // e.g. vitals_probe_interval_seconds, used by VitalsProbeStale with a fallback
