@@ -13,10 +13,10 @@
  * (a CA bundle for npm inside the build, mounted only while building).
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -125,7 +125,13 @@ await check('a source change rebuilds without reinstalling dependencies', async 
   // A copy of the build context with one source file changed: the layers
   // before `COPY src` (both npm ci steps) must come from the cache.
   const context = join(work, 'context');
-  for (const entry of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'probes', 'openapi']) {
+  // What the build may see is what .dockerignore lets in (its `!` lines): one list, kept there.
+  const allowed = readFileSync(join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('!'))
+    .map((line) => line.slice(1).replace(/\/$/, ''));
+  for (const entry of ['Dockerfile', '.dockerignore', ...allowed]) {
+    mkdirSync(dirname(join(context, entry)), { recursive: true });
     cpSync(join(root, entry), join(context, entry), { recursive: true });
   }
   appendFileSync(join(context, 'src/cli/main.ts'), `\n// rebuilt at ${Date.now()}\n`);
