@@ -24,7 +24,9 @@ async function pages(longUptime: LongUptimeSnapshot | undefined) {
   const list = await h.app.inject({ method: 'GET', url: '/status' });
   const db = await h.app.inject({ method: 'GET', url: '/status/db' });
   const cache = await h.app.inject({ method: 'GET', url: '/status/cache' });
-  return { list: list.body, db: db.body, cache: cache.body, status: [list.statusCode, db.statusCode, cache.statusCode] };
+  // The JSON view the pages' script polls (checked against the OpenAPI document by the harness).
+  const json = await h.app.inject({ method: 'GET', url: '/status?format=json' });
+  return { list: list.body, db: db.body, cache: cache.body, json: json.json(), status: [list.statusCode, db.statusCode, cache.statusCode, json.statusCode] };
 }
 
 const row = (html: string, probe: string): string => html.match(new RegExp(`<tr class="probe[^"]*" data-probe="${probe}"[\\s\\S]*?</tr>`))?.[0] ?? '';
@@ -39,7 +41,9 @@ describe('long-range uptime on the status pages', () => {
 
   it('answered: a column per probe (floored, never rounded up), "no data" for a probe Prometheus has no series of, the age', async () => {
     const p = await pages(answered);
-    expect(p.status).toEqual([200, 200, 200]);
+    expect(p.status).toEqual([200, 200, 200, 200]);
+    const dbJson = p.json.probes.find((x: { name: string }) => x.name === 'db');
+    expect(dbJson.longUptime.windows.map((w: { label: string; value?: number }) => [w.label, w.value])).toEqual([['7 d', 0.99996], ['30 d', 0.98765]]);
     expect(p.list).toContain('<th class="num">Uptime</th>');
     expect(row(p.list, 'db')).toContain('<td data-label="Uptime" class="num uptime-long">7 d 99.99 % · 30 d 98.76 %</td>');
     expect(row(p.list, 'cache')).toContain('7 d no data · 30 d no data');
@@ -62,7 +66,7 @@ describe('long-range uptime on the status pages', () => {
       pending: false,
       windows: answered.windows.map((w) => ({ ...w, fetchedAt: NOW - 17 * MIN, error: { reason: 'prometheus unreachable: ECONNREFUSED', since: NOW - 5 * MIN } })),
     });
-    expect(p.status).toEqual([200, 200, 200]);
+    expect(p.status).toEqual([200, 200, 200, 200]);
     expect(p.list).toContain(
       '<p id="uptime-source" class="uptime-source" data-state="unavailable" role="status"><strong>7 d / 30 d uptime:</strong> Prometheus unavailable for 5m: prometheus unreachable: ECONNREFUSED — showing values from 17m ago</p>',
     );
