@@ -13,28 +13,8 @@ import { probeMain, probeTitle, uptime, type ProbePageModel } from './status-pro
  *   (status-live-script), which thereby formats nothing itself.
  */
 
-export interface StatusProbeJson {
-  name: string;
-  type: string;
-  critical: boolean;
-  groups: readonly string[];
-  state: ProbeState;
-  severity: SeverityClass;
-  tone: Status | 'unknown';
-  stale: boolean;
-  stateText: string;
-  failing?: { count: number; of: number };
-  lastStatus?: Status;
-  reason?: string;
-  message?: string;
-  hint?: string;
-  cause?: { reason: string; message?: string };
-  dependent?: boolean;
-  durationMs?: number;
-  lastRun?: number;
-  lastChange?: number;
-  html: string;
-}
+/** A row's data as the page has it (its sparkline points aside: the html draws them), plus the badge text and the row's markup. */
+export type StatusProbeJson = Omit<ProbeRow, 'history'> & { stateText: string; html: string };
 
 export interface StatusPageJson {
   serviceId: string;
