@@ -31,7 +31,11 @@ function buildProgram(exit: (code: number) => void): Command {
     .description('run the service (npm start)')
     .addOption(configOption())
     .option('--watch', 're-read the config when its file changes (content checked every 5 s; a ConfigMap symlink swap counts)')
-    .action(async (opts: { config?: string; watch?: boolean }) => exit(await (await import('./serve.js')).runServe(opts)));
+    .action(async (opts: { config?: string; watch?: boolean }) => {
+      // Before the service's modules load: see young-generation.ts.
+      (await import('./young-generation.js')).holdYoungGeneration();
+      exit(await (await import('./serve.js')).runServe(opts));
+    });
 
   program
     .command('check')

@@ -4,6 +4,7 @@ import { untilSignalled } from '../runtime.js';
 import { ListenError, startService } from '../server.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { loadForCli } from './load.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 export interface ServeOptions {
   config?: string;
@@ -33,6 +34,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     throw error;
   }
   const running = service;
+  releaseYoungGeneration();
   // Handling SIGHUP also replaces Node's default for it, which is to exit.
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'SIGHUP: reloading the config');
