@@ -110,12 +110,12 @@ export class LongRangeUptime {
   }
 
   private async refresh(stop: AbortSignal, generation: number, settings: PrometheusUptimeSettings): Promise<void> {
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(settings.timeoutMs)]);
+    const deadline = deadlineSignal(stop, settings.timeoutMs);
     const outcomes = await Promise.all(
       UPTIME_WINDOWS.map((w) =>
-        this.query(settings, w.range, signal).catch((error: unknown): QueryOutcome => ({ ok: false, reason: `error: ${error instanceof Error ? error.message : String(error)}` })),
+        this.query(settings, w.range, deadline.signal).catch((error: unknown): QueryOutcome => ({ ok: false, reason: `error: ${error instanceof Error ? error.message : String(error)}` })),
       ),
-    );
+    ).finally(deadline.clear);
     if (generation !== this.generation) return;
     const at = this.now();
     const windows = this.state.windows.map((previous, i): UptimeWindowState => {
@@ -142,4 +142,29 @@ export class LongRangeUptime {
       this.options.logger.info('long-range uptime: Prometheus answers again');
     }
   }
+}
+
+/**
+ * Aborts when `stop` does or after `timeoutMs` (reason: a TimeoutError, as
+ * AbortSignal.timeout gives). Not `AbortSignal.any([stop, AbortSignal.timeout()])`:
+ * on Node 20 nothing holds that composite strongly (undici's fetch keeps only a
+ * weak reference to its signal), so a garbage collection during a hung query
+ * dropped it and the query never timed out — seen as a status page stuck on
+ * "updated 30s ago" against a SIGSTOPped Prometheus. Here the timer holds the
+ * controller until it fires or `clear` runs.
+ */
+export function deadlineSignal(stop: AbortSignal, timeoutMs: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const onStop = (): void => controller.abort(stop.reason);
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    },
+  };
 }
