@@ -105,20 +105,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerErrorHandling(app, context.secrets, context.logger);
 
   const document = loadOpenApiDocument(deps.version);
+  void app.register(rateLimit, {
+    global: false,
+    // Built as an error so the error handler gives it the common JSON shape.
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`too many requests; retry in ${context.after}`), { statusCode: context.statusCode }),
+  });
   // The probe endpoints set every header themselves: a hook on the hottest
   // routes costs about 4 % of a request (bench/). Error responses set
   // nosniff in sendError.
   void app.register(healthRoutes(document, context));
   void app.register(async (scope: FastifyInstance) => {
-    // Registered here, not on the root: @fastify/rate-limit decorates every
-    // request of the scope it is in (a per-request property store), and none
-    // of the probe endpoints has a limit. Every rate-limited route is below.
-    await scope.register(rateLimit, {
-      global: false,
-      // Built as an error so the error handler gives it the common JSON shape.
-      errorResponseBuilder: (_request, context) =>
-        Object.assign(new Error(`too many requests; retry in ${context.after}`), { statusCode: context.statusCode }),
-    });
     scope.addHook('onSend', (_request, reply, payload, done) => {
       void reply.header('x-content-type-options', 'nosniff');
       done(null, payload);

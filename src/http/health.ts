@@ -11,11 +11,8 @@ import type { AppContext } from './deps.js';
 
 interface GroupQuery {
   verbose: boolean;
-  exclude: readonly string[];
+  exclude: string[];
 }
-
-/** The common case, no query at all: one shared answer instead of an object per request. */
-const NO_QUERY: GroupQuery = Object.freeze({ verbose: false, exclude: Object.freeze([]) });
 
 /**
  * The query of the probe endpoints, checked by hand rather than by a route
@@ -25,9 +22,8 @@ const NO_QUERY: GroupQuery = Object.freeze({ verbose: false, exclude: Object.fre
  * value), `exclude` (repeatable) where allowed, anything else → 400.
  */
 function parseQuery(query: Record<string, unknown>, allowExclude: boolean): GroupQuery {
-  let parsed: GroupQuery | undefined;
+  const parsed: GroupQuery = { verbose: false, exclude: [] };
   for (const key in query) {
-    parsed ??= { verbose: false, exclude: [] };
     const value = query[key];
     if (key === 'verbose') {
       if (typeof value !== 'string') throw new HttpError(400, 'VITALS_ERR_BAD_REQUEST', "query parameter 'verbose' must be given once");
@@ -37,7 +33,7 @@ function parseQuery(query: Record<string, unknown>, allowExclude: boolean): Grou
       parsed.exclude = namesFrom(value as string | string[]);
     } else throw new HttpError(400, 'VITALS_ERR_BAD_REQUEST', `unknown query parameter ${quote(key)}`);
   }
-  return parsed ?? NO_QUERY;
+  return parsed;
 }
 
 const ROUTES: ReadonlyArray<{ group: Group; path: string; label: 'health' | 'ready' }> = [
@@ -46,10 +42,7 @@ const ROUTES: ReadonlyArray<{ group: Group; path: string; label: 'health' | 'rea
 ];
 
 function answer(reply: FastifyReply, evaluation: Evaluation, verbose: boolean, label: 'health' | 'ready'): FastifyReply {
-  const code = httpStatusFor(evaluation.status);
-  // 200 is Fastify's default status: setting it again is a call (and a range check) per request for nothing.
-  if (code !== 200) void reply.code(code);
-  void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+  void reply.code(httpStatusFor(evaluation.status)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
   if (verbose) return reply.type(TEXT_PLAIN).send(verboseText(evaluation, label));
   return reply.type(HEALTH_JSON).send(healthBodyJson(evaluation.status, evaluation.output));
 }

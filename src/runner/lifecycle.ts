@@ -17,11 +17,11 @@ export class Lifecycle {
 
   state(): LifecycleState {
     if (!maintenanceActive(this.maintenance, this.now())) this.maintenance = undefined;
-    // Two plain literals, not a spread: /health and /ready read this on every
-    // request, and the spread went through a generic property copy (bench:instructions).
-    const { maintenance } = this;
-    if (maintenance === undefined) return { shuttingDown: this.shuttingDown, startedAt: this.startedAt };
-    return { shuttingDown: this.shuttingDown, startedAt: this.startedAt, maintenance: { reason: maintenance.reason, since: maintenance.since, until: maintenance.until } };
+    return {
+      shuttingDown: this.shuttingDown,
+      startedAt: this.startedAt,
+      ...(this.maintenance === undefined ? {} : { maintenance: { ...this.maintenance } }),
+    };
   }
 
   startMaintenance(reason: string, ttlMs: number): NonNullable<LifecycleState['maintenance']> {
