@@ -38,6 +38,19 @@ describe('GET /health and /ready: status, body, headers', () => {
     }
   });
 
+  // README, Decisions: fixed bodies need no nosniff (≈ 5 % of the request); errors, which quote input, keep it.
+  it('no nosniff on the fixed 200/503 bodies; a 400 of the same route still has it', async () => {
+    const { app } = await harness([ran('db', 'unhealthy'), loop()]);
+    for (const url of ['/health', '/ready', '/ready?verbose', '/ready/db']) {
+      const response = await app.inject({ url });
+      expect([200, 503]).toContain(response.statusCode);
+      expect(response.headers['x-content-type-options']).toBeUndefined();
+    }
+    const bad = await app.inject({ url: '/ready?exclude=<script>' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('a critical ready probe unhealthy → /ready 503 fail without output; /health stays 200', async () => {
     const { app } = await harness([ran('db', 'unhealthy'), loop()]);
     const ready = await app.inject({ url: '/ready' });
