@@ -100,8 +100,10 @@ export class ProbeSeries {
     }
     if (snapshot.state !== previousState) this.transitions += 1;
     const seconds = Math.max(0, result.durationMs) / 1000;
-    const bucket = DURATION_BUCKETS.findIndex((bound) => seconds <= bound);
-    this.buckets[bucket === -1 ? DURATION_BUCKETS.length : bucket]! += 1;
+    // A loop, not findIndex with a closure: this runs for every run of every probe.
+    let bucket = 0;
+    while (bucket < DURATION_BUCKETS.length && !(seconds <= DURATION_BUCKETS[bucket]!)) bucket += 1;
+    this.buckets[bucket]! += 1;
     this.count += 1;
     this.sum += seconds;
     this.version += 1;

@@ -11,8 +11,10 @@ import { classifyError } from './classify-error.js';
 import { fillHint, genericHint, type HintTarget } from './hints.js';
 
 export interface RunOptions {
-  /** Aborts the run early (scheduler stop). The result then says so, with reason `timeout`. */
+  /** Aborts the run early (a caller's own signal). The result then says so, with reason `timeout`. */
   signal?: AbortSignal;
+  /** The run's stop switch, when the caller (the scheduler) makes one per run; takes the place of `signal`. */
+  control?: RunControl;
   /** Wall clock for startedAt/finishedAt (epoch ms). Durations always use performance.now. */
   now?: () => number;
   /** Known secret values to scrub: config.secrets.all. Default: those in the probe's own options. */
@@ -26,6 +28,31 @@ class RunnerStop extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RunnerStop';
+  }
+}
+
+const STOP_MESSAGE = 'run aborted before an answer (vitals is stopping)';
+
+/**
+ * One AbortController per run, shared by the caller and the runner: the
+ * runner hands its signal to the check and aborts it at the deadline; the
+ * caller calls stop(). Before, the scheduler's controller and the runner's own
+ * were two per run, joined by an abort listener (issue 16: the AbortSignals
+ * were a fifth of the per-run garbage that outlived a scavenge at 1,000 probes).
+ */
+export class RunControl {
+  readonly controller = new AbortController();
+  /** True once stop() was called: the caller ended the run, not the timeout (which leaves this false). */
+  stopped = false;
+  /** Set by the runner while the check is bounded: ends the run now, with this message. */
+  onStop: ((message: string) => void) | undefined = undefined;
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.onStop !== undefined) this.onStop(STOP_MESSAGE);
+    // Not bounded yet (waiting for prepare()): the abort ends that wait, and bounded() sees `stopped`.
+    else this.controller.abort(new RunnerStop(STOP_MESSAGE));
   }
 }
 
@@ -186,37 +213,62 @@ function cleanInfo(
   return out;
 }
 
-/** Runs the check, bounded by the timeout and the caller's signal. Rejects with what ended it. */
-async function bounded(probe: Probe, settings: ProbeSettings, outer: AbortSignal | undefined): Promise<CheckReport> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let onOuterAbort: (() => void) | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
+/**
+ * Runs the check, bounded by the timeout and the control's stop(). Rejects with what ended it.
+ * One promise settled by whichever comes first (no deadline promise raced against the check).
+ */
+function bounded(probe: Probe, settings: ProbeSettings, control: RunControl): Promise<CheckReport> {
+  return new Promise<CheckReport>((resolve, reject) => {
+    let settled = false;
+    // `timer` is declared below; done() only runs once it is set (the check settles asynchronously).
+    const done = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      control.onStop = undefined;
+    };
     const stop = (message: string): void => {
+      if (settled) return;
+      done();
       const error = new RunnerStop(message);
-      // Reject first, so the race settles on our reason even when the check
+      // Reject first, so the run settles on our reason even when the check
       // rejects synchronously from its abort listener.
       reject(error);
-      controller.abort(error);
+      control.controller.abort(error);
     };
-    timer = setTimeout(() => stop(`no answer within ${formatDuration(settings.timeoutMs)}`), settings.timeoutMs);
-    if (outer !== undefined) {
-      onOuterAbort = () => stop('run aborted before an answer (vitals is stopping)');
-      if (outer.aborted) onOuterAbort();
-      else outer.addEventListener('abort', onOuterAbort, { once: true });
+    const timer = setTimeout(() => stop(`no answer within ${formatDuration(settings.timeoutMs)}`), settings.timeoutMs);
+    control.onStop = stop;
+    if (control.stopped) stop(STOP_MESSAGE);
+    let check: Promise<CheckReport>;
+    try {
+      check = Promise.resolve(probe.check(control.controller.signal));
+    } catch (error) {
+      // A check may also throw synchronously; treat that like a rejection.
+      check = Promise.reject(error);
     }
+    // Handled either way: the loser of the two never surfaces as an unhandled rejection.
+    check.then(
+      (report) => {
+        if (settled) return;
+        done();
+        resolve(report);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        done();
+        reject(error);
+      },
+    );
   });
-  // A check may also throw synchronously; treat that like a rejection.
-  const check = (async () => probe.check(controller.signal))();
-  // Whichever loses the race must not surface as an unhandled rejection.
-  check.catch(() => undefined);
-  deadline.catch(() => undefined);
-  try {
-    return await Promise.race([check, deadline]);
-  } finally {
-    clearTimeout(timer);
-    if (onOuterAbort !== undefined) outer?.removeEventListener('abort', onOuterAbort);
-  }
+}
+
+/** A RunControl stopped by the caller's own signal (callers other than the scheduler). */
+function controlFor(signal: AbortSignal | undefined): { control: RunControl; release: () => void } {
+  const control = new RunControl();
+  if (signal === undefined) return { control, release: () => undefined };
+  const onAbort = (): void => control.stop();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return { control, release: () => signal.removeEventListener('abort', onAbort) };
 }
 
 /** Longest wait for a probe's prepare() (a client library loading); past it the run starts anyway. */
@@ -245,15 +297,40 @@ async function prepared(probe: Probe, signal: AbortSignal | undefined): Promise<
  * One run of one probe: timeout, timing, error → reason/message/hint,
  * thresholds → status. Never throws and never rejects.
  */
-export async function runProbe(
+export function runProbe(
   definition: ProbeDefinition,
   probe: Probe,
   settings: ProbeSettings,
   options: RunOptions = {},
 ): Promise<ProbeResult> {
+  if (options.control !== undefined) return run(definition, probe, settings, options, options.control);
+  return runWithSignal(definition, probe, settings, options);
+}
+
+async function runWithSignal(
+  definition: ProbeDefinition,
+  probe: Probe,
+  settings: ProbeSettings,
+  options: RunOptions,
+): Promise<ProbeResult> {
+  const { control, release } = controlFor(options.signal);
+  try {
+    return await run(definition, probe, settings, options, control);
+  } finally {
+    release();
+  }
+}
+
+async function run(
+  definition: ProbeDefinition,
+  probe: Probe,
+  settings: ProbeSettings,
+  options: RunOptions,
+  control: RunControl,
+): Promise<ProbeResult> {
   const now = options.now ?? Date.now;
   // Only probes that have something to prepare wait a tick: the rest start their check synchronously.
-  if (probe.prepare !== undefined) await prepared(probe, options.signal);
+  if (probe.prepare !== undefined) await prepared(probe, control.controller.signal);
   const startedAt = now();
   const started = performance.now();
   // The service and `vitals check` pass config.secrets.all (gathered once at load, a
@@ -269,7 +346,7 @@ export async function runProbe(
 
   let report: CheckReport;
   try {
-    report = await bounded(probe, settings, options.signal);
+    report = await bounded(probe, settings, control);
   } catch (error) {
     const classified = classify(definition, error, settings.options);
     const failed: ProbeResult = {

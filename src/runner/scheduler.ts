@@ -6,7 +6,7 @@ import type { ProbeSettings } from '../core/settings.js';
 import type { ProbeSnapshot, RunEvent, StateReader } from '../core/state.js';
 import type { Group, ProbeResult, RunRecord } from '../core/types.js';
 import { ResultHistory } from './history.js';
-import { runProbe } from './run-probe.js';
+import { RunControl, runProbe } from './run-probe.js';
 
 /** One configured probe, ready to run. */
 export interface ScheduledProbe {
@@ -42,7 +42,7 @@ interface Entry {
   /** Grid slots that found a run still in flight (or passed while the event loop was blocked). */
   skipped: number;
   inFlight?: Promise<ProbeResult>;
-  controller?: AbortController;
+  control?: RunControl;
 }
 
 function freezeResult(result: ProbeResult): ProbeResult {
@@ -154,7 +154,7 @@ export class Scheduler implements StateReader {
       clearTimeout(entry.timer);
       entry.timer = undefined;
       entry.nextSlot = undefined;
-      entry.controller?.abort();
+      entry.control?.stop();
       if (entry.inFlight !== undefined) running.push(entry.inFlight);
     }
     await Promise.allSettled(running);
@@ -245,7 +245,7 @@ export class Scheduler implements StateReader {
     const entry = this.entries.get(scheduled.settings.name);
     if (entry === undefined) throw new RangeError(`no probe named ${scheduled.settings.name}`);
     const old = entry.scheduled;
-    entry.controller?.abort();
+    entry.control?.stop();
     await entry.inFlight?.catch(() => undefined);
     entry.scheduled = scheduled;
     entry.snapshot = Object.freeze({ ...entry.snapshot, ...configuredFields(scheduled) });
@@ -278,7 +278,7 @@ export class Scheduler implements StateReader {
     entry.timer = undefined;
     this.entries.delete(name);
     this.listCache = undefined;
-    entry.controller?.abort();
+    entry.control?.stop();
     await entry.inFlight?.catch(() => undefined);
     clearTimeout(entry.timer);
     this.notifyRoundWaiters();
@@ -302,22 +302,27 @@ export class Scheduler implements StateReader {
 
   private execute(entry: Entry): Promise<ProbeResult> {
     if (entry.inFlight !== undefined) return entry.inFlight;
-    const controller = new AbortController();
-    entry.controller = controller;
-    const { definition, probe, settings } = entry.scheduled;
-    const run = runProbe(definition, probe, settings, { signal: controller.signal, now: this.now, secrets: this.secrets })
-      .then((result) => {
-        const frozen = freezeResult(result);
-        // A run cut short by stop() says nothing about the dependency.
-        if (!controller.signal.aborted) this.record(entry, frozen);
-        return frozen;
-      })
-      .finally(() => {
-        entry.inFlight = undefined;
-        entry.controller = undefined;
-      });
+    // One controller per run, shared with the runner (which aborts it at the timeout, so `stopped`, not
+    // `signal.aborted`, tells a run this scheduler cut short).
+    const control = new RunControl();
+    entry.control = control;
+    const run = this.runOnce(entry, control);
     entry.inFlight = run;
     return run;
+  }
+
+  /** One async function rather than a then/finally chain: fewer promises and closures per run. */
+  private async runOnce(entry: Entry, control: RunControl): Promise<ProbeResult> {
+    const { definition, probe, settings } = entry.scheduled;
+    try {
+      const frozen = freezeResult(await runProbe(definition, probe, settings, { control, now: this.now, secrets: this.secrets }));
+      // A run cut short by stop() says nothing about the dependency.
+      if (!control.stopped) this.record(entry, frozen);
+      return frozen;
+    } finally {
+      entry.inFlight = undefined;
+      entry.control = undefined;
+    }
   }
 
   /** Waits for the grid slot at `slot` (monotonic ms). */

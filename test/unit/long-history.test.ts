@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LongHistory, MAX_CHANGES, MINUTES } from '../../src/runner/long-history.js';
+import { decodeDuration, encodeDuration, LongHistory, MAX_CHANGES, MINUTES } from '../../src/runner/long-history.js';
 import type { ProbeState } from '../../src/core/types.js';
 import { FakeState, result, snapshot } from '../support/fake-state.js';
 
@@ -17,8 +17,11 @@ describe('LongHistory', () => {
     run(h, T0 + 40_000, 'fail', 50, 'healthy', 'healthy');
     run(h, T0 + 61_000, 'pass', 4, 'healthy', 'healthy');
     const rollups = h.rollups('db', T0 + 90_000);
+    // min/max are log-coded (±0.021 %); the rest is exact.
+    expect(rollups[0]!.minMs).toBeCloseTo(10, 2);
+    expect(rollups[0]!.maxMs).toBeCloseTo(50, 1);
     expect(rollups).toEqual([
-      { at: T0, runs: 3, fails: 1, worst: 'fail', minMs: 10, avgMs: 30, maxMs: 50 },
+      { at: T0, runs: 3, fails: 1, worst: 'fail', minMs: rollups[0]!.minMs, avgMs: 30, maxMs: rollups[0]!.maxMs },
       { at: T0 + 60_000, runs: 1, fails: 0, worst: 'pass', minMs: 4, avgMs: 4, maxMs: 4 },
     ]);
     expect(h.rollups('other', T0)).toEqual([]);
@@ -63,5 +66,59 @@ describe('LongHistory', () => {
     expect(kept.changes).toHaveLength(MAX_CHANGES);
     expect(kept.changes[0]!.at).toBe(T0 + 10_000);
     expect(kept.truncated).toBe(true);
+  });
+
+  it('empties the minutes skipped by a gap, also one longer than 24 h, and keeps min ≤ avg ≤ max', () => {
+    const h = new LongHistory();
+    for (let k = 0; k < 10; k += 1) run(h, T0 + k * 60_000, 'pass', 5 + k, 'healthy', 'healthy');
+    // 30 h later: every slot held is older than 24 h, whatever its minute of day.
+    const later = T0 + 30 * 3_600_000;
+    run(h, later, 'warn', 8, 'healthy', 'healthy');
+    expect(h.rollups('db', later)).toEqual([{ at: later, runs: 1, fails: 0, worst: 'warn', minMs: 8, avgMs: 8, maxMs: 8 }]);
+    // 23 h 55 min on: the minutes between are empty, the one 23 h 55 min ago is still shown.
+    const next = later + (MINUTES - 5) * 60_000;
+    run(h, next, 'pass', 0.3, 'healthy', 'healthy');
+    run(h, next + 1_000, 'fail', 2_500, 'healthy', 'healthy');
+    const rollups = h.rollups('db', next + 2_000);
+    expect(rollups.map((r) => r.at)).toEqual([later, next]);
+    const [, last] = rollups;
+    expect(last!.runs).toBe(2);
+    expect(last!.minMs).toBeLessThanOrEqual(last!.avgMs);
+    expect(last!.avgMs).toBeLessThanOrEqual(last!.maxMs);
+    expect(Math.abs(last!.minMs - 0.3) / 0.3).toBeLessThan(0.00021);
+    expect(Math.abs(last!.maxMs - 2_500) / 2_500).toBeLessThan(0.00021);
+    // Nothing is shown before the first minute written or after the newest one.
+    expect(h.rollups('db', next + 5 * 60_000).map((r) => r.at)).toEqual([next]);
+  });
+
+  it('adds runs finishing out of order or after the clock stepped back, and starts over after a step back of more than 24 h', () => {
+    const h = new LongHistory();
+    run(h, T0 + 10 * 60_000, 'pass', 4, 'healthy', 'healthy');
+    // Two hours back: the minute is inside the window held, its slot is valid.
+    run(h, T0 - 110 * 60_000, 'fail', 6, 'healthy', 'healthy');
+    run(h, T0 + 10 * 60_000 + 5_000, 'pass', 4, 'healthy', 'healthy');
+    expect(h.rollups('db', T0 + 11 * 60_000).map((r) => [r.at, r.runs, r.fails])).toEqual([
+      [T0 - 110 * 60_000, 1, 1],
+      [T0 + 10 * 60_000, 2, 0],
+    ]);
+    // Two days back: what is held is in the future of every read from now on; the new minute stands alone.
+    const past = T0 - 2 * MINUTES * 60_000;
+    run(h, past, 'warn', 3, 'healthy', 'healthy');
+    expect(h.rollups('db', past)).toEqual([{ at: past, runs: 1, fails: 0, worst: 'warn', minMs: 3, avgMs: 3, maxMs: 3 }]);
+    expect(h.rollups('db', T0 + 11 * 60_000)).toEqual([]);
+  });
+
+  it('codes durations within ±0.021 % from 1 µs on, monotonic, 0 exact', () => {
+    expect(decodeDuration(encodeDuration(0))).toBe(0);
+    let previous = -1;
+    for (const ms of [0.01, 0.3, 1, 3, 12.345, 99.9, 500, 4_999, 30_000, 3_600_000, 86_400_000]) {
+      const code = encodeDuration(ms);
+      expect(code).toBeGreaterThan(previous);
+      previous = code;
+      expect(Math.abs(decodeDuration(code) - ms) / ms).toBeLessThan(0.00021);
+    }
+    // Below 1 µs the scale is linear: an absolute error under 0.25 ns.
+    expect(Math.abs(decodeDuration(encodeDuration(0.000_5)) - 0.000_5)).toBeLessThan(0.000_000_25);
+    expect(encodeDuration(1e12)).toBe(0xffff);
   });
 });

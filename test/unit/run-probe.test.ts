@@ -7,7 +7,7 @@ import type { Probe, ProbeDefinition } from '../../src/core/probe.js';
 import type { ProbeSettings } from '../../src/core/settings.js';
 import type { CheckReport, ProbeResult } from '../../src/core/types.js';
 import { GENERIC_HINTS } from '../../src/runner/hints.js';
-import { runProbe } from '../../src/runner/run-probe.js';
+import { RunControl, runProbe } from '../../src/runner/run-probe.js';
 import { freePort } from '../support/net.js';
 
 const definition: ProbeDefinition = {
@@ -108,6 +108,49 @@ describe('runProbe: timeout', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(result).toMatchObject({ status: 'fail', reason: 'timeout' });
     expect(result.message).toMatch(/aborted/);
+  });
+
+  it('shares one controller with a RunControl: stop() ends a hung check, the timeout aborts it without marking it stopped', async () => {
+    const stopped = new RunControl();
+    let seen: AbortSignal | undefined;
+    setTimeout(() => stopped.stop(), 50);
+    const started = performance.now();
+    const result = await runProbe(
+      definition,
+      probe((signal) => {
+        seen = signal;
+        return new Promise(() => undefined);
+      }),
+      settings({ timeoutMs: 5_000 }),
+      { control: stopped },
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(result).toMatchObject({ status: 'fail', reason: 'timeout', message: 'run aborted before an answer (vitals is stopping)' });
+    expect(seen).toBe(stopped.controller.signal);
+    expect(seen?.aborted).toBe(true);
+
+    const timedOut = new RunControl();
+    const late = await runProbe(definition, probe(() => new Promise(() => undefined)), settings({ timeoutMs: 100 }), { control: timedOut });
+    expect(late).toMatchObject({ status: 'fail', reason: 'timeout' });
+    expect(late.message).toMatch(/no answer within/);
+    expect(timedOut.controller.signal.aborted).toBe(true);
+    expect(timedOut.stopped).toBe(false);
+
+    // Stopped before the run began: it ends at once, the check seeing an aborted signal.
+    const early = new RunControl();
+    early.stop();
+    let abortedAtStart: boolean | undefined;
+    const before = await runProbe(
+      definition,
+      probe(async (signal) => {
+        abortedAtStart = signal.aborted;
+        return report([]);
+      }),
+      settings({ timeoutMs: 5_000 }),
+      { control: early },
+    );
+    expect(before).toMatchObject({ status: 'fail', reason: 'timeout' });
+    expect(abortedAtStart).toBe(true);
   });
 
   it('uses the given wall clock', async () => {
