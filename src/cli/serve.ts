@@ -26,6 +26,16 @@ export async function runServe(options: ServeOptions): Promise<number> {
   // Taken before the service starts: an edit made during startup is then seen as a change.
   const initialHash = options.watch === true ? await contentHash(config.source) : undefined;
   const logger = createLogger();
+  // Handling SIGHUP also replaces Node's default for it, which is to exit. Installed
+  // before the service listens: a SIGHUP sent as soon as "vitals listening" is logged
+  // must reload, and until the handler exists the kernel's default would kill the
+  // process (seen on a loaded machine). One that arrives during start-up is kept and
+  // acted on once the service runs.
+  const sighup: { reload?: () => void; duringStart: boolean } = { duringStart: false };
+  process.on('SIGHUP', () => {
+    if (sighup.reload === undefined) sighup.duringStart = true;
+    else sighup.reload();
+  });
   let service;
   try {
     service = await startService(config, logger);
@@ -35,13 +45,13 @@ export async function runServe(options: ServeOptions): Promise<number> {
   }
   const running = service;
   releaseYoungGeneration();
-  // Handling SIGHUP also replaces Node's default for it, which is to exit.
-  process.on('SIGHUP', () => {
+  sighup.reload = () => {
     logger.info({ signal: 'SIGHUP' }, 'SIGHUP: reloading the config');
     running.reload('SIGHUP').catch((error: unknown) => {
       logger.error({ signal: 'SIGHUP', err: error instanceof Error ? error.message : String(error) }, 'config reload failed');
     });
-  });
+  };
+  if (sighup.duringStart) sighup.reload();
   let watcher: ConfigWatcher | undefined;
   if (options.watch === true) {
     watcher = watchConfig(config.source, initialHash, () => running.reload('watch'), logger);
