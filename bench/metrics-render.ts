@@ -5,12 +5,14 @@
 // scrape of probes on a 1 s interval), and with nothing changed. Also the longest event-loop block of one render (the gap
 // between two setImmediate ticks around it) and the body size per probe.
 // Bounded: 2 sizes × 3 cases × ROUNDS renders.
-//   npx tsx bench/metrics-render.ts            (BENCH_ROUNDS, default 40)
+//   npx tsx bench/metrics-render.ts            (BENCH_ROUNDS, default 40; BENCH_WARMUP, default ROUNDS)
 import { createMetrics } from '../src/metrics/metrics.js';
 import type { LifecycleState, ProbeSnapshot } from '../src/core/state.js';
 import { FakeState, configFor, result, snapshot } from '../test/support/fake-state.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+/** Unmeasured renders per case before any case is measured. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? ROUNDS);
 const NOW = Date.UTC(2026, 11, 1, 12);
 
 /** Longest gap between two consecutive setImmediate ticks while `work` runs: the event-loop block. */
@@ -75,6 +77,14 @@ async function measure(probes: number): Promise<{ bytes: number }> {
     }],
     ['nothing changed', () => {}],
   ];
+  // Every case warmed up first: otherwise the case measured first also pays for
+  // the JIT settling, which made "after one run" read more than "every probe ran".
+  for (const [, before] of cases) {
+    for (let i = 0; i < WARMUP; i += 1) {
+      before(i);
+      await bytes();
+    }
+  }
   for (const [label, before] of cases) {
     const cpu: number[] = [];
     const blocks: number[] = [];
